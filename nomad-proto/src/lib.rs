@@ -1,0 +1,5 @@
+//! placeholder
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod stream;

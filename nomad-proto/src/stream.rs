@@ -1,0 +1,1 @@
+//! Log stream decoding (in progress).
