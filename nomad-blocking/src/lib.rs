@@ -1,1 +1,42 @@
-//! x
+//! # nomad-blocking
+//!
+//! A blocking client for [HashiCorp Nomad](https://www.nomadproject.io/)'s HTTP agent API, built
+//! on the sans-IO [`nomad_proto`] crate and [ureq](https://docs.rs/ureq) 3.
+//!
+//! ```no_run
+//! use nomad_blocking::Client;
+//!
+//! let client = Client::from_env()?; // NOMAD_ADDR, NOMAD_TOKEN, NOMAD_REGION, NOMAD_CACERT, …
+//! let me = client.agent().self_info()?;
+//! println!("{} in {:?}", me.member.name, me.config.datacenter());
+//! let health = client.agent().health()?;
+//! if !health.is_healthy() {
+//!     eprintln!("unhealthy: {:?}", health.problems());
+//! }
+//! # Ok::<(), nomad_blocking::Error>(())
+//! ```
+//!
+//! - [`Client`] runs any [`nomad_proto::Endpoint`] with [`Client::call`], and has a named method
+//!   per agent endpoint under [`Client::agent`].
+//! - [`Transport`] is implemented by [`UreqTransport`] (rustls, pooled keep-alive connections,
+//!   gzip, explicit timeouts and body limit, no redirects, no proxy unless asked) and by any
+//!   closure `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>`.
+//! - [`Error`] says which side failed: [`Error::Build`], [`Error::Setup`], [`Error::Transport`]
+//!   or [`Error::Response`].
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use nomad_proto as proto;
+pub use nomad_proto::http;
+pub use nomad_proto::{Config, ConfigBuilder, WithCallOptions};
+
+mod client;
+mod error;
+mod transport;
+
+#[cfg(feature = "test-agent")]
+pub mod test_agent;
+
+pub use client::{Agent, Client, ClientBuilder};
+pub use error::{Error, SetupError, TimeoutKind, TlsProblem, TransportError, TransportErrorKind};
+pub use transport::{BodyReader, ProxyPolicy, Transport, TransportSettings, UreqTransport};

@@ -1,5 +1,55 @@
-//! placeholder
+//! # nomad-proto
+//!
+//! A sans-IO protocol layer for [HashiCorp Nomad](https://www.nomadproject.io/)'s HTTP agent API
+//! (`/v1/agent/*`). Each operation is a value implementing [`Endpoint`]: it builds an
+//! [`http::Request<Vec<u8>>`](http::Request) with an absolute URI and parses an
+//! [`http::Response<Vec<u8>>`](http::Response) into a typed result. Send the request with any HTTP
+//! stack you like (async or blocking), or test your code against hand-made responses.
+//!
+//! ## In scope
+//! - Connection settings ([`Config`]) built explicitly or read from the `NOMAD_*` environment
+//!   through an injectable lookup, with the precedence explicit > environment > default.
+//! - Request building: URI, query (percent-encoded, repeated parameters kept repeated), headers
+//!   (the ACL token exactly once as `X-Nomad-Token`), JSON bodies.
+//! - Response parsing into typed values, and typed errors ([`BuildError`], [`ResponseError`]) that
+//!   keep the status and body of anything unexpected.
+//! - An incremental decoder for the agent's log streams ([`stream`]).
+//!
+//! ## Out of scope
+//! Sockets, TLS, timeouts, retries, threads and clocks: see the `nomad-blocking` crate for a
+//! ready client over ureq, or bring your own transport.
+//!
+//! ## Example
+//! ```
+//! use nomad_proto::{agent::ListMembers, Config, Endpoint, WithCallOptions};
+//!
+//! let config = Config::builder().address("http://127.0.0.1:4646").token("s3cr3t").build()?;
+//! let op = ListMembers::new().region("eu-west");
+//! let req = op.to_request(&config)?;
+//! assert_eq!(req.method(), "GET");
+//! assert_eq!(req.uri(), "http://127.0.0.1:4646/v1/agent/members?region=eu-west");
+//! assert_eq!(req.headers()["x-nomad-token"], "s3cr3t");
+//!
+//! let body = br#"{"ServerName":"nomad-1","ServerRegion":"global","ServerDC":"dc1","Members":[
+//!   {"Name":"nomad-1.global","Addr":"10.0.0.1","Port":4648,"Tags":{"role":"nomad","region":"global"},
+//!    "Status":"alive","ProtocolMin":1,"ProtocolMax":5,"ProtocolCur":2,
+//!    "DelegateMin":2,"DelegateMax":5,"DelegateCur":4}]}"#;
+//! let resp = http::Response::builder().status(200).body(body.to_vec())?;
+//! let members = op.parse_response(resp)?;
+//! assert_eq!(members.members[0].node_name(), "nomad-1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub use http;
+
+pub mod agent;
+pub mod config;
+pub mod error;
+mod request;
 pub mod stream;
+
+pub use config::{Address, BasicAuth, Config, ConfigBuilder, Secret, TlsSettings, Token};
+pub use error::{BuildError, ResponseError};
+pub use request::{CallOptions, Endpoint, ExpectedDuration, StreamingResponse, WithCallOptions};

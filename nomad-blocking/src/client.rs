@@ -1,0 +1,281 @@
+//! The blocking [`Client`] and its agent API calls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use nomad_proto::agent::{
+    AgentRole, AgentSelf, ForceLeave, GetHealth, GetSelf, HealthReport, Join, JoinResult, ListMembers, ListServers,
+    ServerMembers, SetServers,
+};
+use nomad_proto::{Config, ConfigBuilder, Endpoint};
+
+use crate::error::{Error, SetupError};
+use crate::transport::{ProxyPolicy, Transport, TransportSettings, UreqTransport};
+
+/// A blocking Nomad client. Cheap to clone (an `Arc`), `Send + Sync` when its transport is, and
+/// meant to be shared: clones share the connection pool.
+///
+/// ```no_run
+/// let client = nomad_blocking::Client::from_env()?; // NOMAD_ADDR, NOMAD_TOKEN, NOMAD_CACERT, …
+/// for member in client.agent().members()?.members {
+///     println!("{} {} {}", member.name, member.status, member.build().unwrap_or("?"));
+/// }
+/// # Ok::<(), nomad_blocking::Error>(())
+/// ```
+pub struct Client<T = UreqTransport> {
+    inner: Arc<Inner<T>>,
+}
+
+struct Inner<T> {
+    config: Config,
+    transport: T,
+}
+
+impl<T> Clone for Client<T> {
+    fn clone(&self) -> Self {
+        Client {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("address", &self.inner.config.address().to_string())
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client<UreqTransport> {
+    /// A client for `config` with the default transport settings.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        ClientBuilder::from_config(config).build()
+    }
+
+    /// A client configured from the `NOMAD_*` environment, as the `nomad` CLI is.
+    pub fn from_env() -> Result<Self, Error> {
+        Client::new(Config::from_env()?)
+    }
+
+    /// A builder for connection and transport settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// A client that sends through `transport` (any `Fn(Request) -> Result<Response, E>` works).
+    pub fn with_transport(config: Config, transport: T) -> Self {
+        Client {
+            inner: Arc::new(Inner { config, transport }),
+        }
+    }
+
+    /// The connection settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.inner.transport
+    }
+
+    /// Runs any nomad-proto operation: build, send, parse.
+    ///
+    /// ```
+    /// use nomad_blocking::{Client, Config, WithCallOptions};
+    /// use nomad_blocking::proto::agent::ListMembers;
+    ///
+    /// let client = Client::with_transport(Config::default(), |req: nomad_blocking::http::Request<Vec<u8>>| {
+    ///     assert_eq!(req.uri().query(), Some("region=eu"));
+    ///     nomad_blocking::http::Response::builder().status(403).body(b"Permission denied".to_vec())
+    /// });
+    /// let err = client.call(&ListMembers::new().region("eu")).unwrap_err();
+    /// assert!(err.is_permission_denied());
+    /// ```
+    pub fn call<E: Endpoint>(&self, op: &E) -> Result<E::Output, Error> {
+        let request = op.to_request(&self.inner.config)?;
+        let response = self.inner.transport.send(request)?;
+        Ok(op.parse_response(response)?)
+    }
+
+    /// The agent API (`/v1/agent/*`).
+    pub fn agent(&self) -> Agent<'_, T> {
+        Agent { client: self }
+    }
+}
+
+/// The agent API calls of a [`Client`]. Each names its method, path and ACL; for per-call region,
+/// namespace or token, build the operation from [`nomad_proto::agent`] and pass it to
+/// [`Client::call`].
+pub struct Agent<'a, T> {
+    client: &'a Client<T>,
+}
+
+impl<T: Transport> Agent<'_, T> {
+    /// `GET /v1/agent/members` (ACL `node:read`): the gossip members of the region.
+    /// Go: `Agent().Members()`; python-nomad: `agent.get_members()`.
+    pub fn members(&self) -> Result<ServerMembers, Error> {
+        self.client.call(&ListMembers::new())
+    }
+
+    /// `GET /v1/agent/servers` (ACL `agent:read`, client agents): the known servers.
+    /// Go: `Agent().Servers()`; python-nomad: `agent.get_servers()`.
+    pub fn servers(&self) -> Result<Vec<String>, Error> {
+        self.client.call(&ListServers::new())
+    }
+
+    /// `PUT /v1/agent/servers?address=…` (ACL `agent:write`, client agents): replaces the
+    /// server list. Go: `Agent().SetServers()`; python-nomad: `agent.update_servers()`.
+    pub fn set_servers<I, S>(&self, addresses: I) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.client.call(&SetServers::new(addresses))
+    }
+
+    /// `GET /v1/agent/self` (ACL `agent:read`): configuration, member and stats.
+    /// Go: `Agent().Self()`; python-nomad: `agent.get_agent()`.
+    #[doc(alias = "self")]
+    pub fn self_info(&self) -> Result<AgentSelf, Error> {
+        self.client.call(&GetSelf::new())
+    }
+
+    /// `PUT /v1/agent/join?address=…` (server agents): joins other servers. An `error` reported
+    /// by the agent is an [`Error::Response`] with [`nomad_proto::ResponseError::JoinFailed`];
+    /// a `warning` is in the result. Go: `Agent().Join()`; python-nomad: `agent.join_agent()`.
+    pub fn join<I, S>(&self, addresses: I) -> Result<JoinResult, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.client.call(&Join::new(addresses))
+    }
+
+    /// `PUT /v1/agent/force-leave?node=…` (ACL `agent:write`, server agents).
+    /// Go: `Agent().ForceLeave()`; python-nomad: `agent.force_leave()`.
+    pub fn force_leave(&self, node: &str) -> Result<(), Error> {
+        self.client.call(&ForceLeave::new(node))
+    }
+
+    /// `PUT /v1/agent/force-leave?node=…&prune=1`: force-leave and remove from the member list.
+    /// Go: `Agent().ForceLeaveWithOptions(node, {Prune: true})`.
+    pub fn force_leave_prune(&self, node: &str) -> Result<(), Error> {
+        self.client.call(&ForceLeave::new(node).prune(true))
+    }
+
+    /// `GET /v1/agent/health` (no ACL): the health of every role the agent runs. An unhealthy
+    /// agent is a report with `is_healthy() == false`, not an error.
+    /// Go: `Agent().Health()`; python-nomad: `agent.get_health()`.
+    pub fn health(&self) -> Result<HealthReport, Error> {
+        self.client.call(&GetHealth::new())
+    }
+
+    /// `GET /v1/agent/health?type=<role>`: the health of one role.
+    pub fn health_of(&self, role: AgentRole) -> Result<HealthReport, Error> {
+        self.client.call(&GetHealth::new().role(role))
+    }
+}
+
+/// Builds a [`Client`] with the ureq transport: connection settings (see
+/// [`nomad_proto::ConfigBuilder`]) plus timeouts, body limit and proxy.
+#[derive(Debug, Default)]
+pub struct ClientBuilder {
+    config: Option<Config>,
+    builder: ConfigBuilder,
+    settings: TransportSettings,
+}
+
+impl ClientBuilder {
+    /// Starts from a finished [`Config`].
+    pub fn from_config(config: Config) -> Self {
+        ClientBuilder {
+            config: Some(config),
+            ..Default::default()
+        }
+    }
+
+    /// Edits the connection settings (ignored if built [`ClientBuilder::from_config`]).
+    pub fn config(mut self, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {
+        self.builder = f(self.builder);
+        self
+    }
+
+    /// Reads unset connection settings from the process environment.
+    pub fn env(self) -> Self {
+        self.config(ConfigBuilder::env)
+    }
+
+    /// The agent address (`http://…`, `https://…`, `unix://…`).
+    pub fn address(self, address: impl Into<String>) -> Self {
+        self.config(|b| b.address(address))
+    }
+
+    /// The ACL token.
+    pub fn token(self, token: impl Into<nomad_proto::Secret>) -> Self {
+        self.config(|b| b.token(token))
+    }
+
+    /// Connect timeout (default 10 s; `None`: none).
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.settings.connect_timeout = timeout;
+        self
+    }
+
+    /// Overall per-call timeout (default 60 s; `None`: none). Log streams are exempt.
+    pub fn call_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.settings.call_timeout = timeout;
+        self
+    }
+
+    /// Per-read timeout (default 30 s; `None`: none).
+    pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.settings.read_timeout = timeout;
+        self
+    }
+
+    /// Largest response body read into memory (default 32 MiB).
+    pub fn body_limit(mut self, bytes: u64) -> Self {
+        self.settings.body_limit = bytes;
+        self
+    }
+
+    /// Proxy policy (default: direct).
+    pub fn proxy(mut self, proxy: ProxyPolicy) -> Self {
+        self.settings.proxy = proxy;
+        self
+    }
+
+    /// Idle connections kept per host (default 3; 0 turns reuse off).
+    pub fn max_idle_per_host(mut self, n: usize) -> Self {
+        self.settings.max_idle_per_host = n;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.settings.user_agent = agent.into();
+        self
+    }
+
+    /// Validates the settings, reads TLS files, and builds the client.
+    pub fn build(self) -> Result<Client<UreqTransport>, Error> {
+        let config = match self.config {
+            Some(c) => c,
+            None => self.builder.build()?,
+        };
+        let transport = UreqTransport::new(config.tls(), self.settings)?;
+        Ok(Client::with_transport(config, transport))
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn check<T: Send + Sync + Clone>() {}
+    check::<Client<UreqTransport>>();
+    let _: Option<SetupError> = None;
+}

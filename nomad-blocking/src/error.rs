@@ -1,0 +1,250 @@
+//! The one error type of the blocking client, and the transport error it wraps.
+
+use std::fmt;
+
+use nomad_proto::http::StatusCode;
+use nomad_proto::{BuildError, ResponseError};
+
+/// Everything a call can fail with; the variant says which side failed.
+///
+/// Messages never contain the ACL token or passwords.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request could not be built (bad address, token, header or argument). Nothing was sent.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The client could not be set up (TLS files, transport settings). Nothing was sent.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// The request did not get a complete HTTP answer (connect, TLS, timeout, I/O, size limit).
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The agent answered, but with an error status or a body that does not decode.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
+}
+
+impl Error {
+    /// The HTTP status, when the agent answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Response(e) => e.status(),
+            _ => None,
+        }
+    }
+    /// The agent's error response, if that is what this is.
+    pub fn as_response(&self) -> Option<&ResponseError> {
+        match self {
+            Error::Response(e) => Some(e),
+            _ => None,
+        }
+    }
+    /// The transport failure, if that is what this is.
+    pub fn as_transport(&self) -> Option<&TransportError> {
+        match self {
+            Error::Transport(e) => Some(e),
+            _ => None,
+        }
+    }
+    /// True for a 403 from the agent (missing token or capability).
+    pub fn is_permission_denied(&self) -> bool {
+        self.as_response().is_some_and(ResponseError::is_permission_denied)
+    }
+    /// True when the agent does not run the role the endpoint needs (501 `Invalid method`,
+    /// 400 `Server only endpoint`).
+    pub fn is_wrong_role(&self) -> bool {
+        self.as_response().is_some_and(ResponseError::is_wrong_role)
+    }
+    /// True for a timeout of any kind.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Transport(t) if matches!(t.kind(), TransportErrorKind::Timeout(_)))
+    }
+}
+
+/// The client could not be configured.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// A TLS file could not be read.
+    #[error("cannot read {what} `{path}`")]
+    ReadFile {
+        /// What the file is for (`CA certificate`, `client key`, …).
+        what: &'static str,
+        /// The path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A TLS file does not hold what it should.
+    #[error("invalid {what} `{path}`: {reason}")]
+    InvalidPem {
+        /// What the file is for.
+        what: &'static str,
+        /// The path.
+        path: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// An invalid transport setting (such as a proxy URL).
+    #[error("invalid setting `{setting}`: {reason}")]
+    InvalidSetting {
+        /// The setting.
+        setting: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+}
+
+/// Which timeout fired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Connecting (TCP, Unix socket).
+    Connect,
+    /// Resolving the host name.
+    Resolve,
+    /// The overall per-call timeout.
+    Call,
+    /// Waiting for the next bytes (per read).
+    Read,
+    /// Sending the request.
+    Write,
+    /// Any other phase.
+    Other,
+}
+
+/// What went wrong with the TLS session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// The server certificate is not signed by a trusted CA (set `NOMAD_CACERT`/`NOMAD_CAPATH`).
+    UntrustedCertificate,
+    /// The server certificate does not name the host (set `NOMAD_TLS_SERVER_NAME`, e.g.
+    /// `server.global.nomad`).
+    NameMismatch,
+    /// The server certificate is expired or not yet valid.
+    Expired,
+    /// The server requires a client certificate (set `NOMAD_CLIENT_CERT`/`NOMAD_CLIENT_KEY`).
+    ClientCertificateRequired,
+    /// The server rejected the client certificate.
+    ClientCertificateRejected,
+    /// The address is `http://` but the agent speaks TLS, or the other way round.
+    NotTls,
+    /// Another handshake failure.
+    Handshake(String),
+}
+
+/// The kind of a [`TransportError`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection could not be made (refused, unreachable, no such socket, DNS).
+    Connect,
+    /// A timeout fired.
+    Timeout(TimeoutKind),
+    /// The TLS handshake failed.
+    Tls(TlsProblem),
+    /// The response body is larger than the configured limit.
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The peer did not speak valid HTTP, or closed the connection mid-response.
+    Protocol,
+    /// Another I/O error.
+    Io(std::io::ErrorKind),
+    /// A transport of the user's own (closure) failed.
+    Other,
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportErrorKind::Connect => f.write_str("cannot connect to the agent"),
+            TransportErrorKind::Timeout(k) => {
+                let phase = match k {
+                    TimeoutKind::Connect => "connecting",
+                    TimeoutKind::Resolve => "resolving the host",
+                    TimeoutKind::Call => "the whole call",
+                    TimeoutKind::Read => "waiting for data",
+                    TimeoutKind::Write => "sending the request",
+                    TimeoutKind::Other => "waiting",
+                };
+                write!(f, "timed out ({phase})")
+            }
+            TransportErrorKind::Tls(p) => match p {
+                TlsProblem::UntrustedCertificate => {
+                    f.write_str("TLS: server certificate not trusted (unknown issuer; set NOMAD_CACERT or NOMAD_CAPATH)")
+                }
+                TlsProblem::NameMismatch => f.write_str(
+                    "TLS: server certificate is not valid for this host name (set NOMAD_TLS_SERVER_NAME, e.g. server.global.nomad)",
+                ),
+                TlsProblem::Expired => f.write_str("TLS: server certificate expired or not yet valid"),
+                TlsProblem::ClientCertificateRequired => f.write_str(
+                    "TLS: the agent requires a client certificate (set NOMAD_CLIENT_CERT and NOMAD_CLIENT_KEY)",
+                ),
+                TlsProblem::ClientCertificateRejected => f.write_str("TLS: the agent rejected the client certificate"),
+                TlsProblem::NotTls => f.write_str("TLS: the peer does not speak TLS (check http:// vs https://)"),
+                TlsProblem::Handshake(m) => write!(f, "TLS handshake failed: {m}"),
+            },
+            TransportErrorKind::BodyTooLarge { limit } => write!(f, "response body exceeds the limit of {limit} bytes"),
+            TransportErrorKind::Protocol => f.write_str("invalid or incomplete HTTP response from the agent"),
+            TransportErrorKind::Io(kind) => write!(f, "I/O error: {kind}"),
+            TransportErrorKind::Other => f.write_str("transport failed"),
+        }
+    }
+}
+
+/// A request did not get a complete HTTP answer.
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    /// An error of `kind` caused by `source`.
+    pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        TransportError {
+            kind,
+            source: Some(source.into()),
+        }
+    }
+
+    /// An error of `kind` with no further cause.
+    pub fn from_kind(kind: TransportErrorKind) -> Self {
+        TransportError { kind, source: None }
+    }
+
+    /// Wraps any error from a custom transport ([`TransportErrorKind::Other`]); a
+    /// `TransportError` passes through unchanged.
+    pub fn other(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let boxed: Box<dyn std::error::Error + Send + Sync> = error.into();
+        match boxed.downcast::<TransportError>() {
+            Ok(t) => *t,
+            Err(other) => TransportError {
+                kind: TransportErrorKind::Other,
+                source: Some(other),
+            },
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &TransportErrorKind {
+        &self.kind
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.kind, f)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -1,0 +1,428 @@
+//! A loopback Nomad test agent: a small HTTP server (tiny_http) that answers the agent API the
+//! way a real Nomad 2.0 agent does — methods (405 `Invalid method`), roles (501 `Invalid method`,
+//! 400 `Server only endpoint`), ACLs (403 `Permission denied`), the unhealthy health 500 with a
+//! JSON body and a `text/plain` content type, join's warning, empty success bodies, plain-text
+//! errors, gzip when asked for.
+//!
+//! Enabled by the `test-agent` cargo feature, so you can test your own scripts without a Nomad:
+//!
+//! ```
+//! use nomad_blocking::test_agent::{Role, TestAgent};
+//!
+//! let agent = TestAgent::builder().role(Role::Server).acl("root-token").start()?;
+//! let client = agent.client_with_token("root-token")?;
+//! assert_eq!(client.agent().members()?.members.len(), 3);
+//!
+//! let anonymous = agent.client()?;
+//! assert!(anonymous.agent().members().unwrap_err().is_permission_denied());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod data;
+mod handlers;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use crate::{Client, Error};
+
+pub use handlers::Capability;
+
+/// Which parts an agent runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A server-only agent.
+    Server,
+    /// A client-only agent.
+    Client,
+    /// A dev-mode style agent running both.
+    Both,
+}
+
+impl Role {
+    /// Runs a server.
+    pub fn server(self) -> bool {
+        matches!(self, Role::Server | Role::Both)
+    }
+    /// Runs a client.
+    pub fn client(self) -> bool {
+        matches!(self, Role::Client | Role::Both)
+    }
+}
+
+/// A request as the test agent received it.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    /// The method, e.g. `GET`.
+    pub method: String,
+    /// The path without the query, e.g. `/v1/agent/join`.
+    pub path: String,
+    /// The decoded query pairs, in order (repeated names repeat).
+    pub query: Vec<(String, String)>,
+    /// The raw query string.
+    pub raw_query: String,
+    /// Headers in arrival order (names lowercased).
+    pub headers: Vec<(String, String)>,
+    /// The request body.
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// All values of a header (names are case-insensitive).
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_all(name).into_iter().next()
+    }
+    /// All values of a query parameter.
+    pub fn query_all(&self, name: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+    /// The first value of a query parameter.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query_all(name).into_iter().next()
+    }
+}
+
+/// The mutable state of the test agent (what the endpoints read and change).
+#[derive(Clone, Debug)]
+pub struct AgentState {
+    /// The agent's role.
+    pub role: Role,
+    /// Node name, e.g. `nomad-1`.
+    pub node_name: String,
+    /// Region.
+    pub region: String,
+    /// Datacenter.
+    pub datacenter: String,
+    /// Tokens and their capabilities; empty means ACLs are off.
+    pub tokens: BTreeMap<String, Vec<Capability>>,
+    /// Servers a client agent knows (`/v1/agent/servers`).
+    pub servers: Vec<String>,
+    /// Gossip members (name, address, status) of the region.
+    pub members: Vec<data::Member>,
+    /// Addresses a join succeeds for; every other address fails.
+    pub joinable: Vec<String>,
+    /// Whether the server has a leader (health).
+    pub has_leader: bool,
+    /// Whether `enable_debug` is on (host data and pprof with ACLs off).
+    pub enable_debug: bool,
+}
+
+/// Configures and starts a [`TestAgent`].
+#[derive(Debug)]
+pub struct TestAgentBuilder {
+    state: AgentState,
+}
+
+impl Default for TestAgentBuilder {
+    fn default() -> Self {
+        TestAgentBuilder {
+            state: AgentState {
+                role: Role::Both,
+                node_name: "nomad-1".into(),
+                region: "global".into(),
+                datacenter: "dc1".into(),
+                tokens: BTreeMap::new(),
+                servers: vec!["10.0.0.1:4647".into(), "10.0.0.2:4647".into(), "10.0.0.3:4647".into()],
+                members: data::default_members("global", "dc1"),
+                joinable: vec![
+                    "10.0.0.4".into(),
+                    "10.0.0.4:4648".into(),
+                    "10.0.0.5".into(),
+                    "10.0.0.5:4648".into(),
+                ],
+                has_leader: true,
+                enable_debug: false,
+            },
+        }
+    }
+}
+
+impl TestAgentBuilder {
+    /// The agent's role (default: both).
+    pub fn role(mut self, role: Role) -> Self {
+        self.state.role = role;
+        self
+    }
+    /// Turns ACLs on with a management token.
+    pub fn acl(mut self, management_token: &str) -> Self {
+        self.state
+            .tokens
+            .insert(management_token.into(), vec![Capability::Management]);
+        self
+    }
+    /// Adds a token with some capabilities (turns ACLs on).
+    pub fn token(mut self, token: &str, capabilities: &[Capability]) -> Self {
+        self.state.tokens.insert(token.into(), capabilities.to_vec());
+        self
+    }
+    /// Node name (default `nomad-1`).
+    pub fn node_name(mut self, name: &str) -> Self {
+        self.state.node_name = name.into();
+        self
+    }
+    /// Region (default `global`).
+    pub fn region(mut self, region: &str) -> Self {
+        self.state.region = region.into();
+        self.state.members = data::default_members(region, &self.state.datacenter.clone());
+        self
+    }
+    /// Servers a client agent knows (default three); empty makes the client unhealthy.
+    pub fn servers(mut self, servers: &[&str]) -> Self {
+        self.state.servers = servers.iter().map(|s| s.to_string()).collect();
+        self
+    }
+    /// Whether the server has a leader (default yes); `false` makes the server unhealthy.
+    pub fn leader(mut self, has_leader: bool) -> Self {
+        self.state.has_leader = has_leader;
+        self
+    }
+    /// Turns `enable_debug` on.
+    pub fn enable_debug(mut self, on: bool) -> Self {
+        self.state.enable_debug = on;
+        self
+    }
+
+    /// Starts the agent on `127.0.0.1` with an ephemeral port.
+    pub fn start(self) -> std::io::Result<TestAgent> {
+        let server = tiny_http::Server::http("127.0.0.1:0").map_err(std::io::Error::other)?;
+        let addr = match server.server_addr() {
+            tiny_http::ListenAddr::IP(a) => a,
+            #[allow(unreachable_patterns)]
+            _ => return Err(std::io::Error::other("unexpected listener")),
+        };
+        Ok(TestAgent::serve(
+            server,
+            format!("http://{addr}"),
+            Some(addr),
+            self.state,
+        ))
+    }
+
+    /// Starts the agent on a Unix socket at `path`.
+    #[cfg(unix)]
+    pub fn start_unix(self, path: &std::path::Path) -> std::io::Result<TestAgent> {
+        let server = tiny_http::Server::http_unix(path).map_err(std::io::Error::other)?;
+        Ok(TestAgent::serve(
+            server,
+            format!("unix://{}", path.display()),
+            None,
+            self.state,
+        ))
+    }
+}
+
+struct Shared {
+    state: Mutex<AgentState>,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+/// A running test agent; stops when dropped.
+pub struct TestAgent {
+    url: String,
+    addr: Option<SocketAddr>,
+    server: Arc<tiny_http::Server>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for TestAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestAgent")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestAgent {
+    /// A builder with the defaults: both roles, ACLs off, region `global`, datacenter `dc1`.
+    pub fn builder() -> TestAgentBuilder {
+        TestAgentBuilder::default()
+    }
+
+    /// Starts an agent with the defaults.
+    pub fn start() -> std::io::Result<TestAgent> {
+        Self::builder().start()
+    }
+
+    fn serve(server: tiny_http::Server, url: String, addr: Option<SocketAddr>, state: AgentState) -> TestAgent {
+        let server = Arc::new(server);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            requests: Mutex::new(Vec::new()),
+        });
+        let thread = {
+            let server = Arc::clone(&server);
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("nomad-test-agent".into())
+                .spawn(move || serve_loop(&server, &shared))
+                .expect("spawn test agent thread")
+        };
+        TestAgent {
+            url,
+            addr,
+            server,
+            shared,
+            thread: Some(thread),
+        }
+    }
+
+    /// The address to give a client: `http://127.0.0.1:PORT` or `unix:///path`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The TCP address, for TCP agents.
+    pub fn socket_addr(&self) -> Option<SocketAddr> {
+        self.addr
+    }
+
+    /// A client for this agent without a token.
+    pub fn client(&self) -> Result<Client, Error> {
+        Client::builder().address(self.url.clone()).build()
+    }
+
+    /// A client for this agent with `token`.
+    pub fn client_with_token(&self, token: &str) -> Result<Client, Error> {
+        Client::builder().address(self.url.clone()).token(token).build()
+    }
+
+    /// The requests received so far.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// The last request received.
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        lock(&self.shared.requests).last().cloned()
+    }
+
+    /// Reads or changes the agent's state (e.g. drop the leader to make health fail).
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut AgentState) -> R) -> R {
+        f(&mut lock(&self.shared.state))
+    }
+}
+
+impl Drop for TestAgent {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn serve_loop(server: &tiny_http::Server, shared: &Shared) {
+    for mut request in server.incoming_requests() {
+        let recorded = record(&mut request);
+        lock(&shared.requests).push(recorded.clone());
+        let reply = {
+            let mut state = lock(&shared.state);
+            handlers::handle(&mut state, &recorded)
+        };
+        let gzip = recorded
+            .header("accept-encoding")
+            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+        match reply {
+            handlers::Reply::Stream { content_type, body } => {
+                // Streams are written from their own thread so the agent keeps answering.
+                std::thread::spawn(move || {
+                    let headers = vec![header("Content-Type", content_type)];
+                    let response = tiny_http::Response::new(200.into(), headers, body, None, None);
+                    let _ = request.respond(response);
+                });
+            }
+            reply => {
+                let _ = respond(request, reply, gzip);
+            }
+        }
+    }
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
+}
+
+fn respond(request: tiny_http::Request, reply: handlers::Reply, gzip: bool) -> std::io::Result<()> {
+    use handlers::Reply;
+    let (status, content_type, body, extra): (u16, Option<&str>, Vec<u8>, Option<tiny_http::Header>) = match reply {
+        Reply::Json(status, body) => (status, Some("application/json"), body, None),
+        Reply::Text(status, text) => (status, Some("text/plain; charset=utf-8"), text.into_bytes(), None),
+        Reply::Bytes { content_type, body } => (200, Some(content_type), body, None),
+        Reply::Empty => (200, None, Vec::new(), None),
+        Reply::NotFound => (404, None, Vec::new(), None),
+        Reply::Redirect(status, location) => (status, None, Vec::new(), Some(header("Location", &location))),
+        Reply::Stream { .. } => unreachable!("streams are handled by the caller"),
+    };
+    let mut headers = Vec::new();
+    if let Some(ct) = content_type {
+        headers.push(header("Content-Type", ct));
+    }
+    headers.extend(extra);
+    let body = if gzip && !body.is_empty() {
+        headers.push(header("Content-Encoding", "gzip"));
+        headers.push(header("Vary", "Accept-Encoding"));
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, &body)?;
+        enc.finish()?
+    } else {
+        body
+    };
+    let len = body.len();
+    let response = tiny_http::Response::new(status.into(), headers, std::io::Cursor::new(body), Some(len), None);
+    request.respond(response)
+}
+
+fn record(request: &mut tiny_http::Request) -> RecordedRequest {
+    let url = request.url().to_owned();
+    let (path, raw_query) = match url.split_once('?') {
+        Some((p, q)) => (p.to_owned(), q.to_owned()),
+        None => (url, String::new()),
+    };
+    let query = form_urlencoded_pairs(&raw_query);
+    let headers = request
+        .headers()
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_ascii_lowercase(),
+                h.value.as_str().to_owned(),
+            )
+        })
+        .collect();
+    let mut body = Vec::new();
+    let _ = request.as_reader().take(64 * 1024 * 1024).read_to_end(&mut body);
+    RecordedRequest {
+        method: request.method().as_str().to_owned(),
+        path,
+        query,
+        raw_query,
+        headers,
+        body,
+    }
+}
+
+/// Decodes `a=1&b=x%20y` the way Go's `url.ParseQuery` does (`+` is a space).
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}

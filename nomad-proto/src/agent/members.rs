@@ -1,0 +1,401 @@
+//! Cluster membership: `/v1/agent/members`, `/v1/agent/servers`, `/v1/agent/join`,
+//! `/v1/agent/force-leave`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use http::{Request, Response};
+use serde::{Deserialize, Deserializer};
+
+use crate::config::Config;
+use crate::error::{BuildError, ResponseError};
+use crate::request::{call_options, parse_empty, parse_json, CallOptions, Endpoint, Spec};
+
+/// `GET /v1/agent/members`: the gossip members known to the agent's region.
+///
+/// ACL: `node:read` (enforced; a token with only `agent:*` gets 403). Works on servers; a
+/// client agent forwards it to a server and returns that server's view.
+/// Go: `Agent().Members()`. Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#list-members>
+#[derive(Clone, Debug, Default)]
+pub struct ListMembers {
+    /// Per-call overrides.
+    pub options: CallOptions,
+}
+
+impl ListMembers {
+    /// A members request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Endpoint for ListMembers {
+    type Output = ServerMembers;
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        Spec::get("/v1/agent/members", &self.options).build(config)
+    }
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<ServerMembers, ResponseError> {
+        parse_json(response)
+    }
+}
+
+/// The answer of `/v1/agent/members`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ServerMembers {
+    /// The answering server's node name (e.g. `nomad-1`; not suffixed with the region).
+    #[serde(rename = "ServerName", default)]
+    pub server_name: String,
+    /// The answering server's region.
+    #[serde(rename = "ServerRegion", default)]
+    pub server_region: String,
+    /// The answering server's datacenter.
+    #[serde(rename = "ServerDC", default)]
+    pub server_dc: String,
+    /// The gossip members.
+    #[serde(rename = "Members", default, deserialize_with = "null_as_default")]
+    pub members: Vec<AgentMember>,
+}
+
+/// One gossip (serf) member.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct AgentMember {
+    /// Serf name, `<node>.<region>` (e.g. `nomad-1.global`). Empty on a client-only agent's
+    /// `self` answer.
+    #[serde(rename = "Name", default)]
+    pub name: String,
+    /// Gossip address; `None` on a client-only agent's `self` answer (JSON `null`).
+    #[serde(rename = "Addr", default)]
+    pub addr: Option<IpAddr>,
+    /// Gossip port.
+    #[serde(rename = "Port", default)]
+    pub port: u16,
+    /// Serf tags (`role`, `region`, `dc`, `build`, `rpc_addr`, `port`, …; the key set varies by
+    /// version). A JSON `null` (client-only agent) becomes an empty map.
+    #[serde(rename = "Tags", default, deserialize_with = "null_as_default")]
+    pub tags: BTreeMap<String, String>,
+    /// Member status.
+    #[serde(rename = "Status", default)]
+    pub status: MemberStatus,
+    /// Lowest supported gossip protocol version.
+    #[serde(rename = "ProtocolMin", default)]
+    pub protocol_min: u8,
+    /// Highest supported gossip protocol version.
+    #[serde(rename = "ProtocolMax", default)]
+    pub protocol_max: u8,
+    /// Gossip protocol version in use.
+    #[serde(rename = "ProtocolCur", default)]
+    pub protocol_cur: u8,
+    /// Lowest supported delegate protocol version.
+    #[serde(rename = "DelegateMin", default)]
+    pub delegate_min: u8,
+    /// Highest supported delegate protocol version.
+    #[serde(rename = "DelegateMax", default)]
+    pub delegate_max: u8,
+    /// Delegate protocol version in use.
+    #[serde(rename = "DelegateCur", default)]
+    pub delegate_cur: u8,
+}
+
+impl AgentMember {
+    /// A tag's value.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.get(key).map(String::as_str)
+    }
+    /// The `region` tag.
+    pub fn region(&self) -> Option<&str> {
+        self.tag("region")
+    }
+    /// The `dc` tag.
+    pub fn datacenter(&self) -> Option<&str> {
+        self.tag("dc")
+    }
+    /// The `build` tag (the Nomad version, e.g. `2.0.5`).
+    pub fn build(&self) -> Option<&str> {
+        self.tag("build")
+    }
+    /// True if the `role` tag says this is a Nomad server.
+    pub fn is_server(&self) -> bool {
+        self.tag("role") == Some("nomad")
+    }
+    /// The node name without the `.<region>` suffix.
+    pub fn node_name(&self) -> &str {
+        match self.region() {
+            Some(region) => self
+                .name
+                .strip_suffix(region)
+                .and_then(|n| n.strip_suffix('.'))
+                .unwrap_or(&self.name),
+            None => &self.name,
+        }
+    }
+    /// True for the zero member a client-only agent reports in `/v1/agent/self`.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_empty() && self.addr.is_none()
+    }
+}
+
+/// A serf member status.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MemberStatus {
+    /// `none` (the zero member).
+    #[default]
+    None,
+    /// `alive`.
+    Alive,
+    /// `leaving`.
+    Leaving,
+    /// `left`.
+    Left,
+    /// `failed`.
+    Failed,
+    /// A status this client does not know yet.
+    Other(String),
+}
+
+impl MemberStatus {
+    /// The wire string.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MemberStatus::None => "none",
+            MemberStatus::Alive => "alive",
+            MemberStatus::Leaving => "leaving",
+            MemberStatus::Left => "left",
+            MemberStatus::Failed => "failed",
+            MemberStatus::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for MemberStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for MemberStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
+        Ok(match s.as_deref() {
+            None | Some("none") | Some("") => MemberStatus::None,
+            Some("alive") => MemberStatus::Alive,
+            Some("leaving") => MemberStatus::Leaving,
+            Some("left") => MemberStatus::Left,
+            Some("failed") => MemberStatus::Failed,
+            Some(other) => MemberStatus::Other(other.to_owned()),
+        })
+    }
+}
+
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `GET /v1/agent/servers`: the servers a client agent talks to, as sorted `ip:port` strings.
+///
+/// ACL: `agent:read`. Client agents only: a server-only agent answers 501 `Invalid method`
+/// ([`ResponseError::is_wrong_role`]). Go: `Agent().Servers()`.
+/// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#list-servers>
+#[derive(Clone, Debug, Default)]
+pub struct ListServers {
+    /// Per-call overrides.
+    pub options: CallOptions,
+}
+
+impl ListServers {
+    /// A servers request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Endpoint for ListServers {
+    type Output = Vec<String>;
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        Spec::get("/v1/agent/servers", &self.options).build(config)
+    }
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Vec<String>, ResponseError> {
+        let servers: Option<Vec<String>> = parse_json(response)?;
+        Ok(servers.unwrap_or_default())
+    }
+}
+
+/// `PUT /v1/agent/servers?address=…`: replaces a client agent's server list.
+///
+/// ACL: `agent:write`. Client agents only (501 on a server-only agent). Success is 200 with an
+/// empty body. Go: `Agent().SetServers(addrs)`.
+/// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#update-servers>
+#[derive(Clone, Debug, Default)]
+pub struct SetServers {
+    /// Server addresses (`host:port`), each sent as its own `address=` parameter. At least one.
+    pub addresses: Vec<String>,
+    /// Per-call overrides.
+    pub options: CallOptions,
+}
+
+impl SetServers {
+    /// Sets the servers to `addresses`.
+    pub fn new<I, S>(addresses: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        SetServers {
+            addresses: addresses.into_iter().map(Into::into).collect(),
+            options: CallOptions::default(),
+        }
+    }
+}
+
+fn address_query<'a>(mut spec: Spec<'a>, addresses: &[String]) -> Result<Spec<'a>, BuildError> {
+    if addresses.is_empty() {
+        return Err(BuildError::argument("address", "at least one address is required"));
+    }
+    for a in addresses {
+        if a.trim().is_empty() {
+            return Err(BuildError::argument("address", "an address must not be empty"));
+        }
+        spec = spec.query("address", a.as_str());
+    }
+    Ok(spec)
+}
+
+impl Endpoint for SetServers {
+    type Output = ();
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        address_query(Spec::put("/v1/agent/servers", &self.options), &self.addresses)?.build(config)
+    }
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
+        parse_empty(response)
+    }
+}
+
+/// `PUT /v1/agent/join?address=…`: asks a server agent to join other servers over gossip.
+///
+/// ACL: none enforced in Nomad 2.0 (an unauthorised join still runs and reports a deprecation
+/// `warning`); `agent:write` per the 2.1 docs. Server agents only (501 on a client-only agent).
+///
+/// A failure is reported by the agent inside a 200 answer; it becomes
+/// [`ResponseError::JoinFailed`], which keeps `num_joined` and the message. A warning stays
+/// visible in [`JoinResult::warning`]. Go: `Agent().Join(addrs...)`.
+/// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#join-agent>
+#[derive(Clone, Debug, Default)]
+pub struct Join {
+    /// Addresses to join (`host` or `host:port`; serf's default port is 4648). At least one.
+    pub addresses: Vec<String>,
+    /// Per-call overrides.
+    pub options: CallOptions,
+}
+
+impl Join {
+    /// Joins `addresses`.
+    pub fn new<I, S>(addresses: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Join {
+            addresses: addresses.into_iter().map(Into::into).collect(),
+            options: CallOptions::default(),
+        }
+    }
+}
+
+/// A successful join.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JoinResult {
+    /// How many agents were joined.
+    pub num_joined: u64,
+    /// A warning from the agent (e.g. `anonymous server join is deprecated …`), if any.
+    pub warning: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JoinWire {
+    #[serde(default)]
+    num_joined: u64,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    warning: Option<String>,
+}
+
+impl Endpoint for Join {
+    type Output = JoinResult;
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        address_query(Spec::put("/v1/agent/join", &self.options), &self.addresses)?.build(config)
+    }
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<JoinResult, ResponseError> {
+        let wire: JoinWire = parse_json(response)?;
+        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        if let Some(message) = nonempty(wire.error) {
+            return Err(ResponseError::JoinFailed {
+                num_joined: wire.num_joined,
+                message: message.trim().to_owned(),
+            });
+        }
+        Ok(JoinResult {
+            num_joined: wire.num_joined,
+            warning: nonempty(wire.warning),
+        })
+    }
+}
+
+/// `PUT /v1/agent/force-leave?node=…[&prune=1]`: forces a gossip member into the `left` state.
+///
+/// ACL: `agent:write`. Server agents only (501 on a client-only agent). `node` is the serf
+/// member name (e.g. `nomad-2.global`); `prune` also removes it from the member list.
+/// Success is 200 with an empty body. Go: `Agent().ForceLeave(node)` /
+/// `ForceLeaveWithOptions`. Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#force-leave-agent>
+#[derive(Clone, Debug, Default)]
+pub struct ForceLeave {
+    /// The serf member name.
+    pub node: String,
+    /// Remove the member from the list entirely.
+    pub prune: bool,
+    /// Per-call overrides.
+    pub options: CallOptions,
+}
+
+impl ForceLeave {
+    /// Force-leaves `node`.
+    pub fn new(node: impl Into<String>) -> Self {
+        ForceLeave {
+            node: node.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Also prune the member.
+    pub fn prune(mut self, prune: bool) -> Self {
+        self.prune = prune;
+        self
+    }
+}
+
+impl Endpoint for ForceLeave {
+    type Output = ();
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        if self.node.trim().is_empty() {
+            return Err(BuildError::argument("node", "a node name is required"));
+        }
+        let mut spec = Spec::put("/v1/agent/force-leave", &self.options).query("node", self.node.as_str());
+        if self.prune {
+            spec = spec.query("prune", "1");
+        }
+        spec.build(config)
+    }
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
+        parse_empty(response)
+    }
+}
+
+call_options!(ListMembers, ListServers, SetServers, Join, ForceLeave);

@@ -1,0 +1,161 @@
+//! `/v1/agent/self`: the agent's configuration, gossip member and runtime stats.
+
+use std::collections::BTreeMap;
+
+use http::{Request, Response};
+use serde::{Deserialize, Deserializer};
+
+use super::members::AgentMember;
+use crate::config::Config;
+use crate::error::{BuildError, ResponseError};
+use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};
+
+/// `GET /v1/agent/self`: the agent's configuration, gossip member and stats.
+///
+/// ACL: `agent:read`. Any agent. On a client-only agent `member` is the zero member (see
+/// [`AgentMember::is_empty`]). Go: `Agent().Self()`.
+/// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#query-self>
+#[derive(Clone, Debug, Default)]
+pub struct GetSelf {
+    /// Per-call overrides.
+    pub options: CallOptions,
+}
+
+impl GetSelf {
+    /// A self request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Endpoint for GetSelf {
+    type Output = AgentSelf;
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        Spec::get("/v1/agent/self", &self.options).build(config)
+    }
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<AgentSelf, ResponseError> {
+        parse_json(response)
+    }
+}
+
+call_options!(GetSelf);
+
+/// The answer of `/v1/agent/self`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct AgentSelf {
+    /// The agent's configuration, kept as JSON (its shape changes between Nomad versions); typed
+    /// accessors cover what users read.
+    #[serde(default)]
+    pub config: AgentConfig,
+    /// The agent's gossip member (the zero member on a client-only agent).
+    #[serde(default)]
+    pub member: AgentMember,
+    /// Runtime stats by section (`nomad`, `raft`, `serf`, `runtime`, `client`), every value a
+    /// string as the agent sends it.
+    #[serde(default, deserialize_with = "lenient_stats")]
+    pub stats: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl AgentSelf {
+    /// A stat value, e.g. `stat("nomad", "leader")`.
+    pub fn stat(&self, section: &str, key: &str) -> Option<&str> {
+        self.stats.get(section)?.get(key).map(String::as_str)
+    }
+    /// True if the agent runs a server (has a `nomad` stats section or a server member).
+    pub fn is_server(&self) -> bool {
+        self.stats.contains_key("nomad") || self.member.is_server()
+    }
+    /// True if the agent runs a client (has a `client` stats section).
+    pub fn is_client(&self) -> bool {
+        self.stats.contains_key("client")
+    }
+}
+
+/// The agent's `config` object. Current agents send `Version` as an object and `Consuls`/`Vaults`
+/// arrays; older ones a `Version` string: the accessors accept both.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct AgentConfig(pub serde_json::Map<String, serde_json::Value>);
+
+impl AgentConfig {
+    fn str_field(&self, key: &str) -> Option<&str> {
+        self.0.get(key)?.as_str().filter(|s| !s.is_empty())
+    }
+    /// Any top-level value.
+    pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+        self.0.get(key)
+    }
+    /// `Region`.
+    pub fn region(&self) -> Option<&str> {
+        self.str_field("Region")
+    }
+    /// `Datacenter`.
+    pub fn datacenter(&self) -> Option<&str> {
+        self.str_field("Datacenter")
+    }
+    /// `NodeName`.
+    pub fn node_name(&self) -> Option<&str> {
+        self.str_field("NodeName")
+    }
+    /// `DataDir`.
+    pub fn data_dir(&self) -> Option<&str> {
+        self.str_field("DataDir")
+    }
+    /// `ACL.Enabled`.
+    pub fn acl_enabled(&self) -> Option<bool> {
+        self.0.get("ACL")?.get("Enabled")?.as_bool()
+    }
+    /// `EnableDebug`.
+    pub fn enable_debug(&self) -> Option<bool> {
+        self.0.get("EnableDebug")?.as_bool()
+    }
+    /// The Nomad version: `Version.Version` plus `-VersionPrerelease` on current agents, or the
+    /// old top-level `Version` (+ `VersionPrerelease`) string.
+    pub fn version(&self) -> Option<String> {
+        let (version, pre) = match self.0.get("Version")? {
+            serde_json::Value::Object(v) => (
+                v.get("Version")?.as_str()?,
+                v.get("VersionPrerelease").and_then(|p| p.as_str()),
+            ),
+            serde_json::Value::String(v) => (v.as_str(), self.str_field("VersionPrerelease")),
+            _ => return None,
+        };
+        if version.is_empty() {
+            return None;
+        }
+        Some(match pre.filter(|p| !p.is_empty()) {
+            Some(pre) => format!("{version}-{pre}"),
+            None => version.to_owned(),
+        })
+    }
+}
+
+fn lenient_stats<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, BTreeMap<String, String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Leaf {
+        S(String),
+        Other(serde_json::Value),
+    }
+    let raw: Option<BTreeMap<String, Option<BTreeMap<String, Leaf>>>> = Option::deserialize(d)?;
+    Ok(raw
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(section, values)| {
+            let values = values
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Leaf::S(s) => s,
+                        Leaf::Other(serde_json::Value::Null) => String::new(),
+                        Leaf::Other(v) => v.to_string(),
+                    };
+                    (k, v)
+                })
+                .collect();
+            (section, values)
+        })
+        .collect())
+}

@@ -1,0 +1,662 @@
+//! Connection settings: address, ACL token, region, namespace, extra headers, basic auth and TLS
+//! file locations, built explicitly or read from the `NOMAD_*` environment.
+//!
+//! Precedence, for every setting: an explicit builder call wins over the environment, which wins
+//! over the default. The environment is read through a lookup function, so tests never need to
+//! touch the process environment:
+//!
+//! ```
+//! use nomad_proto::Config;
+//!
+//! let env = |name: &str| match name {
+//!     "NOMAD_ADDR" => Some("https://nomad.example:4646".to_owned()),
+//!     "NOMAD_REGION" => Some("eu".to_owned()),
+//!     _ => None,
+//! };
+//! let config = Config::builder()
+//!     .env_lookup(env)
+//!     .region("us") // explicit beats NOMAD_REGION
+//!     .build()?;
+//! assert_eq!(config.base_url(), "https://nomad.example:4646");
+//! assert_eq!(config.region(), Some("us"));
+//! # Ok::<(), nomad_proto::BuildError>(())
+//! ```
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::error::BuildError;
+
+/// The default agent address, as in the `nomad` CLI.
+pub const DEFAULT_ADDRESS: &str = "http://127.0.0.1:4646";
+
+/// Where the agent's HTTP API is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Address {
+    /// `http://` or `https://` with host, port and an optional path prefix (for agents behind a
+    /// reverse proxy).
+    Http {
+        /// `true` for `https`.
+        tls: bool,
+        /// `host[:port]` as it goes into the URI.
+        authority: String,
+        /// A path prefix without a trailing slash (usually empty).
+        prefix: String,
+    },
+    /// `unix:///path/to/api.sock`: the Task API socket inside an allocation. Requests are built
+    /// for `http://127.0.0.1/…`, as Nomad's Go client does, and a transport dials the socket.
+    Unix {
+        /// The socket path.
+        path: PathBuf,
+    },
+}
+
+impl Address {
+    /// Parses `http://host:port[/prefix]`, `https://…` or `unix:///path`. Credentials in the
+    /// URL (`http://user:pass@host`) are returned separately as basic auth.
+    pub fn parse(input: &str) -> Result<(Address, Option<BasicAuth>), BuildError> {
+        let input = input.trim();
+        let fail = |reason: &str| BuildError::InvalidAddress {
+            address: redact_userinfo(input),
+            reason: reason.to_owned(),
+        };
+        let (scheme, rest) = input
+            .split_once("://")
+            .ok_or_else(|| fail("expected a URL such as http://127.0.0.1:4646 or unix:///path/to/api.sock"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme == "unix" {
+            let path = percent_decode(rest).ok_or_else(|| fail("invalid percent-encoding in socket path"))?;
+            if path.is_empty() || !path.starts_with('/') {
+                return Err(fail(
+                    "a unix address needs an absolute socket path, e.g. unix:///run/nomad/api.sock",
+                ));
+            }
+            return Ok((
+                Address::Unix {
+                    path: PathBuf::from(path),
+                },
+                None,
+            ));
+        }
+        let tls = match scheme.as_str() {
+            "http" => false,
+            "https" => true,
+            _ => return Err(fail("unsupported scheme (use http, https or unix)")),
+        };
+        if rest.contains(['?', '#']) {
+            return Err(fail("an agent address cannot have a query or fragment"));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let (auth, host_port) = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let (user, password) = match userinfo.split_once(':') {
+                    Some((u, p)) => (u, Some(p)),
+                    None => (userinfo, None),
+                };
+                let user = percent_decode(user).ok_or_else(|| fail("invalid percent-encoding in user name"))?;
+                let password = match password {
+                    Some(p) => Some(percent_decode(p).ok_or_else(|| fail("invalid percent-encoding in password"))?),
+                    None => None,
+                };
+                (Some(BasicAuth::new(user, password)), host)
+            }
+            None => (None, authority),
+        };
+        if host_port.is_empty() {
+            return Err(fail("missing host"));
+        }
+        let parsed: http::uri::Authority = host_port.parse().map_err(|_| fail("invalid host or port"))?;
+        if parsed.host().is_empty() {
+            return Err(fail("missing host"));
+        }
+        if let Some(port) = host_port.rsplit_once(':').map(|(_, p)| p) {
+            if !host_port.ends_with(']') && (port.is_empty() || port.parse::<u16>().is_err()) {
+                return Err(fail("invalid port"));
+            }
+        }
+        let prefix = path.trim_end_matches('/');
+        if !prefix.is_empty() {
+            http::uri::PathAndQuery::try_from(prefix).map_err(|_| fail("invalid path prefix"))?;
+        }
+        Ok((
+            Address::Http {
+                tls,
+                authority: host_port.to_owned(),
+                prefix: prefix.to_owned(),
+            },
+            auth,
+        ))
+    }
+
+    /// The scheme, authority and prefix that request URIs start with.
+    pub fn base_url(&self) -> String {
+        match self {
+            Address::Http { tls, authority, prefix } => {
+                format!("{}://{authority}{prefix}", if *tls { "https" } else { "http" })
+            }
+            Address::Unix { .. } => "http://127.0.0.1".to_owned(),
+        }
+    }
+
+    /// True for `https://` addresses.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Address::Http { tls: true, .. })
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Unix { path } => write!(f, "unix://{}", path.display()),
+            other => f.write_str(&other.base_url()),
+        }
+    }
+}
+
+fn redact_userinfo(input: &str) -> String {
+    if let Some((scheme, rest)) = input.split_once("://") {
+        let end = rest.find('/').unwrap_or(rest.len());
+        if let Some(at) = rest[..end].rfind('@') {
+            return format!("{scheme}://<redacted>@{}", &rest[at + 1..]);
+        }
+    }
+    input.to_owned()
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A secret string (ACL token, password): never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Arc<str>);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(Arc::from(value.into()))
+    }
+    /// The secret value. Handle with care.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret::new(value)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret::new(value)
+    }
+}
+
+/// An ACL token, validated to fit in the `X-Nomad-Token` header. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(HeaderValue);
+
+impl Token {
+    /// Validates a token. Surrounding whitespace is trimmed (as the agent does); an empty token or
+    /// one with control or non-ASCII characters is rejected.
+    pub fn new(token: &str) -> Result<Self, BuildError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(BuildError::InvalidToken { reason: "empty token" });
+        }
+        if !token.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+            return Err(BuildError::InvalidToken {
+                reason: "a token may only hold visible ASCII characters",
+            });
+        }
+        let mut value = HeaderValue::from_str(token).map_err(|_| BuildError::InvalidToken {
+            reason: "not a valid header value",
+        })?;
+        value.set_sensitive(true);
+        Ok(Token(value))
+    }
+
+    /// The header value (marked sensitive).
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+/// HTTP basic-auth credentials (`NOMAD_HTTP_AUTH` or `user:password@` in the address).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BasicAuth {
+    user: String,
+    password: Option<Secret>,
+}
+
+impl BasicAuth {
+    /// Credentials with an optional password.
+    pub fn new(user: impl Into<String>, password: Option<String>) -> Self {
+        BasicAuth {
+            user: user.into(),
+            password: password.map(Secret::new),
+        }
+    }
+
+    /// Parses `user` or `user:password` (split on the first `:`), as `NOMAD_HTTP_AUTH` is read.
+    pub fn parse(value: &str) -> Self {
+        match value.split_once(':') {
+            Some((u, p)) => BasicAuth::new(u, Some(p.to_owned())),
+            None => BasicAuth::new(value, None),
+        }
+    }
+
+    /// The user name.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// The `Authorization: Basic …` header value (marked sensitive).
+    pub fn header_value(&self) -> Result<HeaderValue, BuildError> {
+        use base64::Engine as _;
+        let raw = format!("{}:{}", self.user, self.password.as_ref().map_or("", |p| p.expose()));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+        let mut v = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| BuildError::InvalidHeader {
+            name: "Authorization".into(),
+            reason: "basic auth credentials cannot be encoded".into(),
+        })?;
+        v.set_sensitive(true);
+        Ok(v)
+    }
+}
+
+impl fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// TLS settings, named after the `nomad` CLI's variables. nomad-proto only carries them; a
+/// transport (such as nomad-blocking's) loads the files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsSettings {
+    /// `NOMAD_CACERT`: a PEM file with one or more CA certificates.
+    pub ca_cert: Option<PathBuf>,
+    /// `NOMAD_CAPATH`: a directory of PEM CA certificates.
+    pub ca_path: Option<PathBuf>,
+    /// `NOMAD_CLIENT_CERT`: the client certificate (PEM) for mutual TLS.
+    pub client_cert: Option<PathBuf>,
+    /// `NOMAD_CLIENT_KEY`: the client key (PEM: `EC PRIVATE KEY`, `PRIVATE KEY` or `RSA PRIVATE KEY`).
+    pub client_key: Option<PathBuf>,
+    /// `NOMAD_TLS_SERVER_NAME`: verify the server certificate against this name instead of the
+    /// address host (Nomad issues `server.<region>.nomad` certificates).
+    pub server_name: Option<String>,
+    /// `NOMAD_SKIP_VERIFY`: do not verify the server certificate. Off unless explicitly set.
+    pub skip_verify: bool,
+}
+
+/// Client-wide settings. Build with [`Config::builder`], or [`Config::from_env`].
+///
+/// `Debug` never shows the token or passwords.
+#[derive(Clone, Debug)]
+pub struct Config {
+    address: Address,
+    base_url: String,
+    token: Option<Token>,
+    region: Option<String>,
+    namespace: Option<String>,
+    headers: HeaderMap,
+    basic_auth: Option<BasicAuth>,
+    tls: TlsSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        ConfigBuilder::new()
+            .build()
+            .expect("the default configuration is valid")
+    }
+}
+
+impl Config {
+    /// A builder with nothing set; it does not read the environment unless told to.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::new()
+    }
+
+    /// Settings from the process environment (`NOMAD_ADDR`, `NOMAD_TOKEN`, …) over the defaults.
+    pub fn from_env() -> Result<Config, BuildError> {
+        ConfigBuilder::new().env().build()
+    }
+
+    /// The agent address.
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// The scheme, authority and prefix request URIs start with (`http://127.0.0.1` for unix
+    /// sockets).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The client-wide ACL token.
+    pub fn token(&self) -> Option<&Token> {
+        self.token.as_ref()
+    }
+
+    /// The client-wide region (`?region=` on every request).
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The client-wide namespace (`?namespace=` on every request).
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// Extra headers sent with every request.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Basic-auth credentials.
+    pub fn basic_auth(&self) -> Option<&BasicAuth> {
+        self.basic_auth.as_ref()
+    }
+
+    /// TLS settings for the transport.
+    pub fn tls(&self) -> &TlsSettings {
+        &self.tls
+    }
+}
+
+type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Builds a [`Config`]. Explicit settings beat the environment (when enabled with
+/// [`ConfigBuilder::env`] or [`ConfigBuilder::env_lookup`]), which beats the defaults, whatever
+/// the order of calls.
+#[derive(Default)]
+pub struct ConfigBuilder {
+    env: Option<EnvLookup>,
+    address: Option<String>,
+    token: Option<Secret>,
+    no_token: bool,
+    region: Option<String>,
+    namespace: Option<String>,
+    headers: Vec<(String, String)>,
+    basic_auth: Option<BasicAuth>,
+    ca_cert: Option<PathBuf>,
+    ca_path: Option<PathBuf>,
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
+    server_name: Option<String>,
+    skip_verify: Option<bool>,
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("env", &self.env.is_some())
+            .field("address", &self.address.as_deref().map(redact_userinfo))
+            .field("token", &self.token)
+            .field("region", &self.region)
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConfigBuilder {
+    /// An empty builder (defaults only).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads unset settings from the process environment.
+    pub fn env(self) -> Self {
+        self.env_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads unset settings through `lookup` (a test can pass a closure over a map).
+    pub fn env_lookup(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.env = Some(Box::new(lookup));
+        self
+    }
+
+    /// The agent address: `http://host:port`, `https://host:port` or `unix:///path`.
+    pub fn address(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
+        self
+    }
+
+    /// The ACL token, sent as `X-Nomad-Token` on every request.
+    pub fn token(mut self, token: impl Into<Secret>) -> Self {
+        self.token = Some(token.into());
+        self.no_token = false;
+        self
+    }
+
+    /// Send no token, even if `NOMAD_TOKEN` is set.
+    pub fn without_token(mut self) -> Self {
+        self.token = None;
+        self.no_token = true;
+        self
+    }
+
+    /// The region (`?region=` on every request).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The namespace (`?namespace=` on every request).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// An extra header for every request. Validated by [`ConfigBuilder::build`].
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// HTTP basic auth (otherwise from the address URL, then `NOMAD_HTTP_AUTH`).
+    pub fn basic_auth(mut self, user: impl Into<String>, password: Option<String>) -> Self {
+        self.basic_auth = Some(BasicAuth::new(user, password));
+        self
+    }
+
+    /// A PEM file of CA certificates (`NOMAD_CACERT`).
+    pub fn ca_cert(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_cert = Some(path.into());
+        self
+    }
+
+    /// A directory of PEM CA certificates (`NOMAD_CAPATH`).
+    pub fn ca_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_path = Some(path.into());
+        self
+    }
+
+    /// A client certificate and key for mutual TLS (`NOMAD_CLIENT_CERT`, `NOMAD_CLIENT_KEY`).
+    pub fn client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.client_cert = Some(cert.into());
+        self.client_key = Some(key.into());
+        self
+    }
+
+    /// Verify the server certificate against this name (`NOMAD_TLS_SERVER_NAME`).
+    pub fn tls_server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = Some(name.into());
+        self
+    }
+
+    /// Turn off server certificate verification (`NOMAD_SKIP_VERIFY`). Dangerous.
+    pub fn skip_verify(mut self, skip: bool) -> Self {
+        self.skip_verify = Some(skip);
+        self
+    }
+
+    fn lookup(&self, name: &str) -> Option<String> {
+        self.env.as_ref().and_then(|env| env(name)).filter(|v| !v.is_empty())
+    }
+
+    /// Resolves every setting and validates it.
+    pub fn build(self) -> Result<Config, BuildError> {
+        let (address_text, _from_env) = match (&self.address, self.lookup("NOMAD_ADDR")) {
+            (Some(a), _) => (a.clone(), false),
+            (None, Some(a)) => (a, true),
+            (None, None) => (DEFAULT_ADDRESS.to_owned(), false),
+        };
+        let (address, url_auth) = Address::parse(&address_text)?;
+
+        let token = if self.no_token {
+            None
+        } else {
+            match self
+                .token
+                .clone()
+                .or_else(|| self.lookup("NOMAD_TOKEN").map(Secret::new))
+            {
+                Some(t) => Some(Token::new(t.expose())?),
+                None => None,
+            }
+        };
+
+        let region = self.region.clone().or_else(|| self.lookup("NOMAD_REGION"));
+        let namespace = self.namespace.clone().or_else(|| self.lookup("NOMAD_NAMESPACE"));
+        for (name, value) in [("region", &region), ("namespace", &namespace)] {
+            if let Some(v) = value {
+                check_query_value(name, v)?;
+            }
+        }
+
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| BuildError::InvalidHeader {
+                name: name.clone(),
+                reason: "not a valid header name".into(),
+            })?;
+            let v = HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader {
+                name: name.clone(),
+                reason: "value holds a control or non-ASCII character".into(),
+            })?;
+            headers.append(n, v);
+        }
+
+        // Credentials in the URL come first, then the explicit setting, then NOMAD_HTTP_AUTH.
+        let basic_auth = url_auth
+            .or_else(|| self.basic_auth.clone())
+            .or_else(|| self.lookup("NOMAD_HTTP_AUTH").map(|v| BasicAuth::parse(&v)));
+        if let Some(auth) = &basic_auth {
+            auth.header_value()?;
+        }
+
+        let skip_verify = match self.skip_verify {
+            Some(v) => v,
+            None => match self.lookup("NOMAD_SKIP_VERIFY") {
+                Some(v) => parse_go_bool(&v).ok_or_else(|| BuildError::InvalidEnv {
+                    var: "NOMAD_SKIP_VERIFY",
+                    reason: format!("`{v}` is not a boolean (use true/false, 1/0, t/f)"),
+                })?,
+                None => false,
+            },
+        };
+        let path_env =
+            |explicit: &Option<PathBuf>, var: &str| explicit.clone().or_else(|| self.lookup(var).map(PathBuf::from));
+        let (client_cert, client_key) = if self.client_cert.is_some() {
+            (self.client_cert.clone(), self.client_key.clone())
+        } else {
+            (
+                self.lookup("NOMAD_CLIENT_CERT").map(PathBuf::from),
+                self.lookup("NOMAD_CLIENT_KEY").map(PathBuf::from),
+            )
+        };
+        if client_cert.is_some() != client_key.is_some() {
+            return Err(BuildError::InvalidEnv {
+                var: if client_cert.is_some() {
+                    "NOMAD_CLIENT_KEY"
+                } else {
+                    "NOMAD_CLIENT_CERT"
+                },
+                reason: "both client cert and client key must be provided".into(),
+            });
+        }
+        let tls = TlsSettings {
+            ca_cert: path_env(&self.ca_cert, "NOMAD_CACERT"),
+            ca_path: path_env(&self.ca_path, "NOMAD_CAPATH"),
+            client_cert,
+            client_key,
+            server_name: self
+                .server_name
+                .clone()
+                .or_else(|| self.lookup("NOMAD_TLS_SERVER_NAME")),
+            skip_verify,
+        };
+        let base_url = address.base_url();
+        Ok(Config {
+            address,
+            base_url,
+            token,
+            region,
+            namespace,
+            headers,
+            basic_auth,
+            tls,
+        })
+    }
+}
+
+/// Parses a boolean the way Go's `strconv.ParseBool` does.
+pub fn parse_go_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+pub(crate) fn check_query_value(name: &'static str, value: &str) -> Result<(), BuildError> {
+    if value.is_empty() {
+        return Err(BuildError::argument(name, "must not be empty"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(BuildError::argument(name, "must not contain control characters"));
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Typed errors: [`BuildError`] for requests that cannot be built, [`ResponseError`] for answers
+//! that are not what the operation expects.
+
+use http::StatusCode;
+
+/// A request could not be built: a setting or an argument cannot go on the wire.
+///
+/// Messages never contain the ACL token or a password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The agent address cannot be used (`NOMAD_ADDR` or [`crate::ConfigBuilder::address`]).
+    #[error("invalid agent address `{address}`: {reason}")]
+    InvalidAddress {
+        /// The address as given, with any `user:password@` part removed.
+        address: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The ACL token cannot be sent as an HTTP header value. The token itself is never shown.
+    #[error("invalid ACL token: {reason}")]
+    InvalidToken {
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// An extra header name or value cannot go on the wire.
+    #[error("invalid header `{name}`: {reason}")]
+    InvalidHeader {
+        /// The header name as given.
+        name: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// An argument of an operation is invalid (empty, out of range, or a rejected combination).
+    #[error("invalid argument `{argument}`: {reason}")]
+    InvalidArgument {
+        /// The argument or query parameter name.
+        argument: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// An environment variable holds a value that cannot be used.
+    #[error("invalid environment variable {var}: {reason}")]
+    InvalidEnv {
+        /// The variable name, e.g. `NOMAD_SKIP_VERIFY`.
+        var: &'static str,
+        /// Why it was rejected (never the value of a secret variable).
+        reason: String,
+    },
+    /// A JSON request body could not be encoded.
+    #[error("cannot encode request body")]
+    Encode(#[source] serde_json::Error),
+}
+
+impl BuildError {
+    pub(crate) fn argument(argument: &'static str, reason: impl Into<String>) -> Self {
+        BuildError::InvalidArgument {
+            argument,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// How much of an error body is shown by `Display`; the whole (trimmed) body stays available.
+const DISPLAY_BODY_LIMIT: usize = 512;
+
+/// The agent answered, but not with what the operation expects.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The status code is not one this operation accepts (Nomad's errors are plain-text bodies such
+    /// as `Permission denied`; the body is kept, trimmed).
+    #[error("unexpected response status {status}: {}", BodySnippet(body))]
+    UnexpectedStatus {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The response body as text (lossy UTF-8), whitespace-trimmed.
+        body: String,
+    },
+    /// The body could not be decoded into the expected type; the raw body is kept.
+    #[error("cannot decode response body (status {status}, {} bytes)", body.len())]
+    Decode {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The decoder's error.
+        #[source]
+        source: serde_json::Error,
+        /// The raw body.
+        body: Vec<u8>,
+    },
+    /// JSON was expected but the body is empty.
+    #[error("empty response body where JSON was expected (status {status})")]
+    EmptyBody {
+        /// The HTTP status.
+        status: StatusCode,
+    },
+    /// `PUT /v1/agent/join` answered 200 but reported a failure in its `error` field.
+    #[error("join failed ({num_joined} joined): {message}")]
+    JoinFailed {
+        /// How many agents were joined before the failure.
+        num_joined: u64,
+        /// The agent's error message.
+        message: String,
+    },
+}
+
+struct BodySnippet<'a>(&'a str);
+
+impl std::fmt::Display for BodySnippet<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let body = self.0;
+        if body.is_empty() {
+            return f.write_str("(empty body)");
+        }
+        if body.len() <= DISPLAY_BODY_LIMIT {
+            return f.write_str(body);
+        }
+        let mut end = DISPLAY_BODY_LIMIT;
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        write!(f, "{}… ({} bytes)", &body[..end], body.len())
+    }
+}
+
+impl ResponseError {
+    /// Builds [`ResponseError::UnexpectedStatus`] from a status and a raw body.
+    pub fn unexpected(status: StatusCode, body: &[u8]) -> Self {
+        ResponseError::UnexpectedStatus {
+            status,
+            body: String::from_utf8_lossy(body).trim().to_owned(),
+        }
+    }
+
+    /// The HTTP status of the response, when the error is about one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ResponseError::UnexpectedStatus { status, .. }
+            | ResponseError::Decode { status, .. }
+            | ResponseError::EmptyBody { status } => Some(*status),
+            ResponseError::JoinFailed { .. } => Some(StatusCode::OK),
+        }
+    }
+
+    /// The error text the agent sent (for [`ResponseError::UnexpectedStatus`]) or reported
+    /// (for [`ResponseError::JoinFailed`]).
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            ResponseError::UnexpectedStatus { body, .. } => Some(body),
+            ResponseError::JoinFailed { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// True for a 403 (`Permission denied`, `ACL token not found`): the token is missing or lacks
+    /// the capability.
+    pub fn is_permission_denied(&self) -> bool {
+        matches!(self, ResponseError::UnexpectedStatus { status, .. } if *status == StatusCode::FORBIDDEN)
+    }
+
+    /// True when the agent does not run the role this endpoint needs: `501 Invalid method`
+    /// (e.g. `/v1/agent/servers` on a server-only agent, `/v1/agent/join` on a client-only agent)
+    /// or `400 Server only endpoint` (scheduler endpoints on a client-only agent).
+    pub fn is_wrong_role(&self) -> bool {
+        match self {
+            ResponseError::UnexpectedStatus { status, body } => {
+                (*status == StatusCode::NOT_IMPLEMENTED && body == "Invalid method")
+                    || (*status == StatusCode::BAD_REQUEST && body == "Server only endpoint")
+            }
+            _ => false,
+        }
+    }
+
+    /// True for `405 Invalid method`: the endpoint exists but not for this HTTP method.
+    pub fn is_method_not_allowed(&self) -> bool {
+        matches!(self, ResponseError::UnexpectedStatus { status, .. } if *status == StatusCode::METHOD_NOT_ALLOWED)
+    }
+
+    /// True for a 404 (unknown path, profile or keyring operation).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ResponseError::UnexpectedStatus { status, .. } if *status == StatusCode::NOT_FOUND)
+    }
+
+    /// True for a 401 (the Task API's answer without a token).
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ResponseError::UnexpectedStatus { status, .. } if *status == StatusCode::UNAUTHORIZED)
+    }
+}

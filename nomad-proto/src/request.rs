@@ -1,0 +1,225 @@
+//! The [`Endpoint`] trait, per-call options, and the shared request/response plumbing.
+
+use std::time::Duration;
+
+use http::header::{HeaderValue, CONTENT_TYPE};
+use http::{Method, Request, Response, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::config::{check_query_value, Config, Secret, Token};
+use crate::error::{BuildError, ResponseError};
+
+/// One Nomad API operation: it builds its request and parses its response, with no I/O.
+///
+/// ```
+/// use nomad_proto::{agent::ListServers, Config, Endpoint};
+///
+/// let config = Config::builder().address("http://10.0.0.5:4646").build()?;
+/// let op = ListServers::new();
+/// let request = op.to_request(&config)?;
+/// assert_eq!(request.uri(), "http://10.0.0.5:4646/v1/agent/servers");
+///
+/// // ... send it with any HTTP stack, then:
+/// let response = http::Response::builder()
+///     .status(200)
+///     .body(br#"["10.0.0.5:4647","10.0.0.6:4647"]"#.to_vec())?;
+/// let servers = op.parse_response(response)?;
+/// assert_eq!(servers, ["10.0.0.5:4647", "10.0.0.6:4647"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Endpoint {
+    /// What a successful response decodes into.
+    type Output;
+
+    /// Builds the request: absolute URI, method, headers (token exactly once), body.
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError>;
+
+    /// Parses the agent's response.
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Self::Output, ResponseError>;
+}
+
+/// Per-call settings that override the client-wide [`Config`]: region, namespace, ACL token.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallOptions {
+    /// Overrides the client-wide region.
+    pub region: Option<String>,
+    /// Overrides the client-wide namespace.
+    pub namespace: Option<String>,
+    /// Overrides the client-wide token (never shown by `Debug`).
+    pub token: Option<Secret>,
+}
+
+/// Builder methods for per-call options, available on every operation.
+pub trait WithCallOptions: Sized {
+    /// The operation's per-call options.
+    fn call_options_mut(&mut self) -> &mut CallOptions;
+
+    /// Sends this call to `region` instead of the client-wide one.
+    fn region(mut self, region: impl Into<String>) -> Self {
+        self.call_options_mut().region = Some(region.into());
+        self
+    }
+
+    /// Uses `namespace` for this call.
+    fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.call_options_mut().namespace = Some(namespace.into());
+        self
+    }
+
+    /// Uses `token` for this call instead of the client-wide token.
+    fn token(mut self, token: impl Into<Secret>) -> Self {
+        self.call_options_mut().token = Some(token.into());
+        self
+    }
+}
+
+/// A request extension: how long the agent is expected to take before it answers (e.g. a CPU
+/// profile of `seconds=30`). Transports should extend their per-call timeout by this much.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpectedDuration(pub Duration);
+
+/// A request extension marking a long-lived streaming response (the log monitor): transports
+/// should not apply an overall timeout to it, only per-read timeouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamingResponse;
+
+/// Collects the pieces of a request before [`Spec::build`] turns them into an `http::Request`.
+pub(crate) struct Spec<'a> {
+    method: Method,
+    path: &'a str,
+    query: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+    options: &'a CallOptions,
+}
+
+impl<'a> Spec<'a> {
+    pub(crate) fn new(method: Method, path: &'a str, options: &'a CallOptions) -> Self {
+        Spec {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            options,
+        }
+    }
+
+    pub(crate) fn get(path: &'a str, options: &'a CallOptions) -> Self {
+        Self::new(Method::GET, path, options)
+    }
+
+    pub(crate) fn put(path: &'a str, options: &'a CallOptions) -> Self {
+        Self::new(Method::PUT, path, options)
+    }
+
+    /// Adds a query parameter (repeat the call for repeated parameters).
+    pub(crate) fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+
+    /// Adds a JSON body (with `Content-Type: application/json`).
+    #[allow(dead_code)] // first used by the keyring and scheduler-config operations
+    pub(crate) fn json<T: serde::Serialize>(mut self, body: &T) -> Result<Self, BuildError> {
+        self.body = Some(serde_json::to_vec(body).map_err(BuildError::Encode)?);
+        Ok(self)
+    }
+
+    pub(crate) fn build(self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        let region = self.options.region.as_deref().or(config.region());
+        let namespace = self.options.namespace.as_deref().or(config.namespace());
+        let base = config.base_url();
+        let mut uri = String::with_capacity(base.len() + self.path.len() + 64);
+        uri.push_str(base);
+        uri.push_str(self.path);
+        let has_query = !self.query.is_empty() || region.is_some() || namespace.is_some();
+        if has_query {
+            uri.push('?');
+            let mut ser = form_urlencoded::Serializer::for_suffix(uri, base.len() + self.path.len() + 1);
+            for (name, value) in &self.query {
+                ser.append_pair(name, value);
+            }
+            if let Some(region) = region {
+                check_query_value("region", region)?;
+                ser.append_pair("region", region);
+            }
+            if let Some(namespace) = namespace {
+                check_query_value("namespace", namespace)?;
+                ser.append_pair("namespace", namespace);
+            }
+            uri = ser.finish();
+        }
+
+        let mut builder = Request::builder().method(self.method).uri(uri);
+        let headers = builder.headers_mut().expect("builder has no error yet");
+        for (name, value) in config.headers() {
+            headers.append(name, value.clone());
+        }
+        if let Some(auth) = config.basic_auth() {
+            headers.insert(http::header::AUTHORIZATION, auth.header_value()?);
+        }
+        // Exactly one token header: the per-call token, else the client-wide one. It replaces any
+        // X-Nomad-Token given as an extra header (two make the agent answer 400).
+        let per_call;
+        let token = match &self.options.token {
+            Some(t) => {
+                per_call = Token::new(t.expose())?;
+                Some(&per_call)
+            }
+            None => config.token(),
+        };
+        headers.remove("x-nomad-token");
+        if let Some(token) = token {
+            headers.insert("x-nomad-token", token.header_value().clone());
+        }
+        if self.body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        builder
+            .body(self.body.unwrap_or_default())
+            .map_err(|e| BuildError::InvalidArgument {
+                argument: "uri",
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// Accepts only `200 OK`; anything else becomes [`ResponseError::UnexpectedStatus`].
+pub(crate) fn require_ok(response: &Response<Vec<u8>>) -> Result<(), ResponseError> {
+    if response.status() == StatusCode::OK {
+        Ok(())
+    } else {
+        Err(ResponseError::unexpected(response.status(), response.body()))
+    }
+}
+
+/// Decodes a JSON body, never feeding an empty body to the parser.
+pub(crate) fn decode_json<T: DeserializeOwned>(status: StatusCode, body: Vec<u8>) -> Result<T, ResponseError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ResponseError::EmptyBody { status });
+    }
+    serde_json::from_slice(&body).map_err(|source| ResponseError::Decode { status, source, body })
+}
+
+/// `200` + JSON body → `T`.
+pub(crate) fn parse_json<T: DeserializeOwned>(response: Response<Vec<u8>>) -> Result<T, ResponseError> {
+    require_ok(&response)?;
+    let status = response.status();
+    decode_json(status, response.into_body())
+}
+
+/// `200` with an empty body (force-leave, servers PUT, reload). A body is tolerated and ignored.
+pub(crate) fn parse_empty(response: Response<Vec<u8>>) -> Result<(), ResponseError> {
+    require_ok(&response)
+}
+
+/// Implements [`WithCallOptions`] for operation structs with an `options: CallOptions` field.
+macro_rules! call_options {
+    ($($ty:ty),* $(,)?) => {$(
+        impl $crate::request::WithCallOptions for $ty {
+            fn call_options_mut(&mut self) -> &mut $crate::request::CallOptions {
+                &mut self.options
+            }
+        }
+    )*};
+}
+pub(crate) use call_options;
