@@ -1,15 +1,157 @@
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let agent = nomad_blocking::test_agent::TestAgent::builder().acl("root").start()?;
-    let c = agent.client_with_token("root")?;
-    println!("{:?}", c.agent().members()?.members.len());
-    println!("{:?}", c.agent().servers()?);
-    println!("{:?}", c.agent().self_info()?.config.version());
-    println!("{:?}", c.agent().join(["10.0.0.4", "10.9.9.9"]));
-    println!("{:?}", c.agent().force_leave("nomad-2.global"));
-    println!("{:?}", c.agent().health()?);
+//! A tour of the client.
+//!
+//! ```text
+//! cargo run --example tour                     # against the bundled test agent (no Nomad needed)
+//! NOMAD_ADDR=https://nomad:4646 NOMAD_TOKEN=… cargo run --example tour   # read-only, real agent
+//! ```
+//!
+//! With no `NOMAD_ADDR`, it starts the bundled loopback test agent (a Nomad test double with ACLs
+//! on) and walks through every agent endpoint, including the error paths. With `NOMAD_ADDR` set,
+//! it reads the same `NOMAD_*` variables as the `nomad` CLI and runs only read-only calls.
+
+use nomad_blocking::proto::agent::{AgentRole, ListMembers};
+use nomad_blocking::test_agent::{Role, TestAgent};
+use nomad_blocking::{Client, Error, WithCallOptions};
+
+fn main() {
+    let outcome = match std::env::var("NOMAD_ADDR") {
+        Ok(addr) if !addr.is_empty() => real_agent(&addr),
+        _ => test_agent(),
+    };
+    if let Err(e) = outcome {
+        eprintln!("tour failed: {e}");
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            eprintln!("  caused by: {s}");
+            source = s.source();
+        }
+        std::process::exit(1);
+    }
+}
+
+fn section(title: &str) {
+    println!("\n== {title}");
+}
+
+/// Prints the outcome of a call that may legitimately fail (role, ACL).
+fn show<T>(what: &str, result: Result<T, Error>, ok: impl FnOnce(T)) {
+    match result {
+        Ok(v) => ok(v),
+        Err(e) if e.is_wrong_role() => println!("{what}: not available on this agent's role ({e})"),
+        Err(e) if e.is_permission_denied() => println!("{what}: permission denied ({e})"),
+        Err(e) => println!("{what}: error: {e}"),
+    }
+}
+
+fn read_only_calls(client: &Client) -> Result<(), Error> {
+    section("GET /v1/agent/self");
+    let me = client.agent().self_info()?;
+    println!(
+        "node {:?} in region {:?}, datacenter {:?}, Nomad {}",
+        me.config.node_name().unwrap_or("?"),
+        me.config.region().unwrap_or("?"),
+        me.config.datacenter().unwrap_or("?"),
+        me.config.version().unwrap_or_else(|| "?".into())
+    );
+    println!(
+        "runs a server: {}, runs a client: {}, gossip member: {}",
+        me.is_server(),
+        me.is_client(),
+        if me.member.is_empty() { "(none: client-only agent)".to_owned() } else { me.member.name.clone() }
+    );
+    if let Some(leader) = me.stat("nomad", "leader") {
+        println!("stats: leader={leader} raft state={}", me.stat("raft", "state").unwrap_or("?"));
+    }
+
+    section("GET /v1/agent/members");
+    show("members", client.agent().members(), |m| {
+        println!("answered by {} ({}/{})", m.server_name, m.server_region, m.server_dc);
+        for member in &m.members {
+            println!(
+                "  {:<20} {:<16} {:<8} build {:<8} dc {}",
+                member.name,
+                member.addr.map(|a| a.to_string()).unwrap_or_default(),
+                member.status.as_str(),
+                member.build().unwrap_or("?"),
+                member.datacenter().unwrap_or("?")
+            );
+        }
+    });
+
+    section("GET /v1/agent/servers");
+    show("servers", client.agent().servers(), |s| println!("known servers: {s:?}"));
+
+    section("GET /v1/agent/health");
+    show("health", client.agent().health(), |h| {
+        for (role, check) in h.checks() {
+            println!("  {:<6} ok={} ({})", role.as_str(), check.ok, check.message);
+        }
+        println!("healthy: {}", h.is_healthy());
+    });
+    Ok(())
+}
+
+fn real_agent(addr: &str) -> Result<(), Error> {
+    println!("NOMAD_ADDR={addr}: running read-only calls against that agent");
+    let client = Client::from_env()?;
+    read_only_calls(&client)
+}
+
+fn test_agent() -> Result<(), Error> {
+    const TOKEN: &str = "0b6f7c6e-tour-management-token";
+    let agent = TestAgent::builder()
+        .role(Role::Both)
+        .acl(TOKEN)
+        .start()
+        .map_err(|e| nomad_blocking::TransportError::new(nomad_blocking::TransportErrorKind::Io(e.kind()), e))?;
+    println!("No NOMAD_ADDR set: started the bundled Nomad test agent at {}", agent.url());
+    println!("(a loopback test double that answers like a Nomad 2.0 agent, ACLs on)");
+
+    let client = agent.client_with_token(TOKEN)?;
+    read_only_calls(&client)?;
+
+    section("PUT /v1/agent/servers?address=…");
+    client.agent().set_servers(["10.0.0.7:4647", "10.0.0.8:4647"])?;
+    println!("servers now: {:?}", client.agent().servers()?);
+
+    section("PUT /v1/agent/join?address=…");
+    let joined = client.agent().join(["10.0.0.4"])?;
+    println!("joined {} agent(s), warning: {:?}", joined.num_joined, joined.warning);
+    match client.agent().join(["10.0.0.4", "10.0.0.99"]) {
+        Err(Error::Response(e)) => println!("partial failure is an error that keeps its count: {e}"),
+        other => println!("unexpected: {other:?}"),
+    }
+    let anonymous = agent.client()?;
+    let joined = anonymous.agent().join(["10.0.0.5"])?;
+    println!("anonymous join (Nomad 2.0 still runs it): warning = {:?}", joined.warning);
+
+    section("PUT /v1/agent/force-leave?node=…");
+    client.agent().force_leave("nomad-3.global")?;
+    client.agent().force_leave_prune("nomad-2.global")?;
+    for m in client.agent().members()?.members {
+        println!("  {:<16} {}", m.name, m.status);
+    }
+
+    section("GET /v1/agent/health when the server has no leader");
     agent.with_state(|s| s.has_leader = false);
-    println!("{:?}", c.agent().health()?);
-    println!("{}", agent.client()?.agent().members().unwrap_err());
-    println!("{:?}", agent.requests().last());
+    let health = client.agent().health()?;
+    println!("healthy: {} (HTTP {}), problems: {:?}", health.is_healthy(), health.status, health.problems());
+    let server_only = client.call(&nomad_blocking::proto::agent::GetHealth::new().role(AgentRole::Server))?;
+    println!("type=server only: {:?}", server_only.problems());
+    agent.with_state(|s| s.has_leader = true);
+
+    section("Errors are typed");
+    let err = anonymous.agent().members().unwrap_err();
+    println!("without a token: {err}  [permission denied: {}]", err.is_permission_denied());
+    let err = client.call(&ListMembers::new().token("not-a-real-token")).unwrap_err();
+    println!("per-call token override with an unknown token: {err}");
+    let server_agent = TestAgent::builder().role(Role::Server).start().map_err(|e| {
+        nomad_blocking::TransportError::new(nomad_blocking::TransportErrorKind::Io(e.kind()), e)
+    })?;
+    let err = server_agent.client()?.agent().servers().unwrap_err();
+    println!("servers on a server-only agent: {err}  [wrong role: {}]", err.is_wrong_role());
+    let err = Client::builder().address("http://127.0.0.1:4646").token("bad\ntoken").build().unwrap_err();
+    println!("a token that cannot go on the wire: {err}");
+    println!("\nThe test agent saw {} requests.", agent.requests().len());
     Ok(())
 }
