@@ -40,3 +40,8 @@ pub mod test_agent;
 pub use client::{Agent, Client, ClientBuilder};
 pub use error::{Error, SetupError, TimeoutKind, TlsProblem, TransportError, TransportErrorKind};
 pub use transport::{BodyReader, ProxyPolicy, Transport, TransportSettings, UreqTransport};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
