@@ -1,1 +1,1217 @@
-//! Log stream decoding (in progress).
+//! Incremental (sans-IO) decoder for the agent log streams
+//! `/v1/agent/monitor` and `/v1/agent/monitor/export`.
+//!
+//! The agent sends these streams in one of two [`StreamFormat`]s:
+//!
+//! * **Framed** (the default): JSON [`StreamFrame`] objects concatenated with no separator
+//!   (`{…}{…}{}{…}`). Each frame carries up to 1024 bytes of base64-encoded log text in `Data`,
+//!   and a frame may end in the middle of a line. `{}` heartbeats arrive about once a second,
+//!   even while logs are flowing. Monitor frames look like `{"Data":"…","FileEvent":"log"}`
+//!   (no `Offset`). Export frames carry a cumulative `Offset`.
+//! * **Plain** (`plain=true`): the raw log text, with no framing, no base64 and no heartbeats.
+//!
+//! [`LogDecoder`] turns either format into complete [`LogLine`]s. You feed it bytes as they
+//! arrive with [`LogDecoder::push`] (in chunks of any size, split anywhere) and take lines out
+//! with [`LogDecoder::next_line`]. At the end of the stream, [`LogDecoder::finish`] returns the
+//! last unterminated line, or an error if the stream stopped in the middle of a frame. This
+//! module does no I/O: it never reads sockets, starts threads or looks at clocks.
+//!
+//! With `log_json=true`, each line is an hclog JSON record, which [`LogRecord::parse`] turns
+//! into a structured value.
+//!
+//! # Example
+//!
+//! ```rust
+//! use nomad_proto::stream::{LogDecoder, StreamFormat};
+//!
+//! // Two monitor frames with a heartbeat between them. The second line is split across
+//! // the two frames: "agent: started\npartia" + "l line\n".
+//! let body = br#"{"Data":"YWdlbnQ6IHN0YXJ0ZWQKcGFydGlh","FileEvent":"log"}{}{"Data":"bCBsaW5lCg==","FileEvent":"log"}"#;
+//!
+//! let mut decoder = LogDecoder::new(StreamFormat::Framed);
+//! let mut lines = Vec::new();
+//! // Bytes can arrive in chunks of any size; here, 7 at a time.
+//! for chunk in body.chunks(7) {
+//!     decoder.push(chunk);
+//!     while let Some(line) = decoder.next_line()? {
+//!         lines.push(line.text);
+//!     }
+//! }
+//! // End of the response body: collect a final unterminated line, if any.
+//! while let Some(line) = decoder.finish()? {
+//!     lines.push(line.text);
+//! }
+//! assert_eq!(lines, ["agent: started", "partial line"]);
+//! assert_eq!(decoder.heartbeats(), 1);
+//! # Ok::<(), nomad_proto::stream::StreamError>(())
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+use serde::{de, Deserialize, Serialize};
+
+/// Base64 engine for `Data`: the standard alphabet. Go sends canonical padding, but
+/// unpadded input is accepted too.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Default for [`LogDecoder::with_max_line_len`]: 1 MiB.
+pub const DEFAULT_MAX_LINE_LEN: usize = 1024 * 1024;
+
+/// Room allowed beyond `2 * max_line_len` for a single frame (field names, other fields).
+const FRAME_SLACK: usize = 4096;
+
+/// Maximum number of stream bytes copied into an error snippet.
+const SNIPPET_MAX: usize = 160;
+
+/// Hard cap (in bytes) on a snippet after lossy UTF-8 conversion.
+const SNIPPET_HARD_MAX: usize = 200;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// Error from decoding a log stream or parsing a log record.
+///
+/// Snippets of stream content are converted to UTF-8 lossily and cut to about 200 bytes.
+/// Messages print them in `{:?}` form, so control characters are escaped. The type is
+/// `Clone` (the `serde_json` source is behind an [`Arc`]), so a failed [`LogDecoder`] can
+/// return the same error from every later call.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// A frame is not valid JSON, or is not a valid `StreamFrame` (for example, `Offset` is not
+    /// an integer).
+    #[error("invalid json frame in log stream near {snippet:?}")]
+    InvalidFrame {
+        /// Stream bytes around the point where parsing failed.
+        snippet: String,
+        /// The JSON parser's error.
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+    /// A frame's `Data` field is not valid base64.
+    #[error("invalid base64 in log stream frame data ({detail}) near {snippet:?}")]
+    InvalidBase64 {
+        /// The base64 decoder's description of the problem (position and symbol).
+        detail: String,
+        /// Part of the `Data` string around the invalid input.
+        snippet: String,
+    },
+    /// The stream ended (see [`LogDecoder::finish`]) in the middle of a frame.
+    #[error("log stream ended in the middle of a frame ({pending} bytes of an incomplete frame)")]
+    Truncated {
+        /// How many bytes of the incomplete frame had been received.
+        pending: usize,
+    },
+    /// A line is longer than the decoder's limit ([`LogDecoder::with_max_line_len`]).
+    #[error("log line longer than {limit} bytes")]
+    LineTooLong {
+        /// The limit in bytes, not counting the line terminator.
+        limit: usize,
+    },
+    /// A single frame is larger than the decoder allows (`2 * max_line_len` + 4 KiB).
+    #[error("log stream frame larger than {limit} bytes")]
+    FrameTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Text that is not a JSON frame appeared where a frame should start. The agent appends
+    /// the text of an error that happens after streaming has started to the body this way.
+    #[error("unexpected text in log stream (probably an error reported by the agent): {snippet:?}")]
+    TrailingText {
+        /// The start of the text.
+        snippet: String,
+    },
+    /// A line is not a valid hclog JSON record (see [`LogRecord::parse`]).
+    #[error("invalid log record: {reason} near {snippet:?}")]
+    InvalidRecord {
+        /// What is wrong, e.g. `not a json object` or `missing "@message"`.
+        reason: String,
+        /// The start of the line, or the offending value.
+        snippet: String,
+        /// The JSON parser's error, when the line is not valid JSON.
+        #[source]
+        source: Option<Arc<serde_json::Error>>,
+    },
+}
+
+/// Lossy-UTF-8 excerpt of `bytes`: at most [`SNIPPET_MAX`] input bytes and about
+/// [`SNIPPET_HARD_MAX`] output bytes, with `…` marking where it was cut.
+fn snippet(bytes: &[u8]) -> String {
+    let cut = bytes.len().min(SNIPPET_MAX);
+    let mut s = String::from_utf8_lossy(&bytes[..cut]).into_owned();
+    let mut truncated = cut < bytes.len();
+    if s.len() > SNIPPET_HARD_MAX {
+        let mut end = SNIPPET_HARD_MAX;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        truncated = true;
+    }
+    if truncated {
+        s.push('…');
+    }
+    s
+}
+
+/// Excerpt of `bytes` around byte `index`, marked with a leading `…` if it does not start at 0.
+fn snippet_around(bytes: &[u8], index: usize) -> String {
+    let index = index.min(bytes.len());
+    let start = index.saturating_sub(SNIPPET_MAX / 2);
+    let s = snippet(&bytes[start..]);
+    if start > 0 {
+        format!("…{s}")
+    } else {
+        s
+    }
+}
+
+/// Byte index in `bytes` of a serde_json error position (1-based line, 0-based column).
+fn error_index(bytes: &[u8], line: usize, column: usize) -> usize {
+    let mut line_start = 0;
+    for _ in 1..line {
+        match find_byte(&bytes[line_start..], b'\n') {
+            Some(i) => line_start += i + 1,
+            None => break,
+        }
+    }
+    line_start.saturating_add(column).min(bytes.len())
+}
+
+fn invalid_frame(bytes: &[u8], err: serde_json::Error) -> StreamError {
+    let at = error_index(bytes, err.line(), err.column());
+    StreamError::InvalidFrame {
+        snippet: snippet_around(bytes, at),
+        source: Arc::new(err),
+    }
+}
+
+fn invalid_base64(data: &str, err: &base64::DecodeError) -> StreamError {
+    let at = match *err {
+        base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _) => at,
+        base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => data.len(),
+    };
+    StreamError::InvalidBase64 {
+        detail: err.to_string(),
+        snippet: snippet_around(data.as_bytes(), at),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames
+// ---------------------------------------------------------------------------------------------
+
+/// How the stream body is encoded, chosen by the request's `plain` query parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum StreamFormat {
+    /// JSON [`StreamFrame`]s concatenated with no separator (the default, `plain=false`).
+    #[default]
+    Framed,
+    /// Raw log text (`plain=true`).
+    Plain,
+}
+
+/// One frame of a framed log stream, as the agent sends it: the Go
+/// `StreamFrame {Offset int64, Data []byte, File string, FileEvent string}`, where every field
+/// is `omitempty`.
+///
+/// It deserializes from the wire names `Offset`, `Data` (standard base64, decoded into
+/// [`data`](Self::data)), `File` and `FileEvent`. Unknown fields are ignored, and a missing or
+/// `null` field is `None` (or an empty `data`). It serializes the way the agent does: absent
+/// and empty fields are left out, so a heartbeat is `{}`.
+///
+/// ```rust
+/// use nomad_proto::stream::StreamFrame;
+///
+/// let frame: StreamFrame = serde_json::from_str(r#"{"Data":"aGVsbG8K","FileEvent":"log"}"#)?;
+/// assert_eq!(frame.data, b"hello\n");
+/// assert_eq!(frame.file_event.as_deref(), Some("log"));
+/// assert!(!frame.is_heartbeat());
+/// assert!(serde_json::from_str::<StreamFrame>("{}")?.is_heartbeat());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct StreamFrame {
+    /// `Offset`: cumulative byte offset (export streams). Monitor frames leave it out.
+    #[serde(rename = "Offset", skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// `Data`, base64-decoded: up to 1024 bytes of log text, which may hold several lines or
+    /// part of one.
+    #[serde(
+        rename = "Data",
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "serialize_base64"
+    )]
+    pub data: Vec<u8>,
+    /// `File`: the name of the file the data came from, if the agent sent one.
+    #[serde(rename = "File", skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// `FileEvent`: `"log"` on monitor frames. Usually absent on export frames.
+    #[serde(rename = "FileEvent", skip_serializing_if = "Option::is_none")]
+    pub file_event: Option<String>,
+}
+
+impl StreamFrame {
+    /// Whether this is a heartbeat: every field is empty or zero, as in `{}`. This is the
+    /// same test as Go's `StreamFrame.IsHeartbeat`.
+    pub fn is_heartbeat(&self) -> bool {
+        self.offset.unwrap_or(0) == 0
+            && self.data.is_empty()
+            && self.file.as_deref().unwrap_or("").is_empty()
+            && self.file_event.as_deref().unwrap_or("").is_empty()
+    }
+}
+
+fn serialize_base64<S: serde::Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&BASE64.encode(data))
+}
+
+impl<'de> Deserialize<'de> for StreamFrame {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawFrame::deserialize(deserializer)?;
+        let mut data = Vec::new();
+        if let Some(d) = &raw.data {
+            BASE64
+                .decode_vec(d.0.as_bytes(), &mut data)
+                .map_err(|e| de::Error::custom(format_args!("invalid base64 in Data: {e}")))?;
+        }
+        Ok(StreamFrame {
+            offset: raw.offset,
+            data,
+            file: raw.file.map(|f| f.0.into_owned()),
+            file_event: raw.file_event.map(|f| f.0.into_owned()),
+        })
+    }
+}
+
+/// A JSON string that borrows from the input when it has no escapes.
+struct WireStr<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for WireStr<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> de::Visitor<'de> for Visitor<'a> {
+            type Value = WireStr<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(WireStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(WireStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(WireStr(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor(std::marker::PhantomData))
+    }
+}
+
+/// Wire form of a frame, borrowing `Data` (still base64) from the input.
+#[derive(Deserialize)]
+struct RawFrame<'a> {
+    #[serde(rename = "Offset", default)]
+    offset: Option<i64>,
+    #[serde(rename = "Data", default, borrow)]
+    data: Option<WireStr<'a>>,
+    #[serde(rename = "File", default, borrow)]
+    file: Option<WireStr<'a>>,
+    #[serde(rename = "FileEvent", default, borrow)]
+    file_event: Option<WireStr<'a>>,
+}
+
+impl RawFrame<'_> {
+    fn is_heartbeat(&self) -> bool {
+        fn empty(s: &Option<WireStr<'_>>) -> bool {
+            s.as_ref().is_none_or(|s| s.0.is_empty())
+        }
+        self.offset.unwrap_or(0) == 0 && empty(&self.data) && empty(&self.file) && empty(&self.file_event)
+    }
+}
+
+/// Tracks JSON structure byte by byte to find where an incomplete frame ends, so that
+/// bytes pushed in small pieces are each looked at once (no re-parsing per push).
+#[derive(Debug, Clone, Copy, Default)]
+struct FrameScan {
+    /// Next byte to look at, relative to the start of the frame.
+    off: usize,
+    depth: usize,
+    in_string: bool,
+    escape: bool,
+}
+
+impl FrameScan {
+    /// Continues scanning `frame` (which starts with the frame's `{`). Returns the frame's
+    /// length (up to and including its closing brace) once it is complete.
+    fn advance(&mut self, frame: &[u8]) -> Option<usize> {
+        let mut i = self.off;
+        while i < frame.len() {
+            if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                    i += 1;
+                    continue;
+                }
+                // Skip ordinary string bytes quickly.
+                while i < frame.len() && frame[i] != b'"' && frame[i] != b'\\' {
+                    i += 1;
+                }
+                if i == frame.len() {
+                    break;
+                }
+                if frame[i] == b'\\' {
+                    self.escape = true;
+                } else {
+                    self.in_string = false;
+                }
+            } else {
+                match frame[i] {
+                    b'"' => self.in_string = true,
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.depth = self.depth.saturating_sub(1);
+                        if self.depth == 0 {
+                            self.off = i + 1;
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        self.off = i;
+        None
+    }
+}
+
+/// Position of the first `needle` in `hay` (word-at-a-time search).
+fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let word: [u8; 8] = chunk.try_into().expect("chunks_exact yields 8 bytes");
+        let x = u64::from_le_bytes(word) ^ pattern;
+        let found = x.wrapping_sub(LO) & !x & HI;
+        if found != 0 {
+            // The lowest flagged byte is always a real match (little-endian order).
+            return Some(base + (found.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks.remainder().iter().position(|&b| b == needle).map(|p| base + p)
+}
+
+fn is_json_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lines
+// ---------------------------------------------------------------------------------------------
+
+/// One complete log line from a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// The line without its `\n` or `\r\n` terminator. Bytes that are not valid UTF-8 are
+    /// replaced with U+FFFD (`String::from_utf8_lossy`). Nomad logs are UTF-8, so this only
+    /// happens with corrupt data.
+    pub text: String,
+    /// Framed streams: the `Offset` of the frame that completed the line (the frame holding
+    /// its `\n`, or the last data frame for the final unterminated line). `None` for monitor
+    /// frames (which leave `Offset` out) and for plain streams.
+    pub offset: Option<i64>,
+    /// Framed streams: the `File` of the frame that completed the line, if it had one.
+    pub file: Option<String>,
+}
+
+impl LogLine {
+    /// Parses the line as an hclog JSON record (streams requested with `log_json=true`).
+    /// Same as [`LogRecord::parse`].
+    pub fn record(&self) -> Result<LogRecord, StreamError> {
+        LogRecord::parse(&self.text)
+    }
+}
+
+/// A complete log line borrowed from the decoder's buffer, returned by
+/// [`LogDecoder::next_line_ref`]. It saves an allocation per line when you only need to look
+/// at the line (filter, count, forward it) before the next decoder call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLineRef<'a> {
+    /// The line without its terminator. Borrowed when it is valid UTF-8, otherwise a lossy
+    /// copy (see [`LogLine::text`]).
+    pub text: Cow<'a, str>,
+    /// Same as [`LogLine::offset`].
+    pub offset: Option<i64>,
+    /// Same as [`LogLine::file`].
+    pub file: Option<&'a str>,
+}
+
+impl LogLineRef<'_> {
+    /// Copies the line into an owned [`LogLine`].
+    pub fn into_owned(self) -> LogLine {
+        LogLine {
+            text: self.text.into_owned(),
+            offset: self.offset,
+            file: self.file.map(str::to_owned),
+        }
+    }
+
+    /// Parses the line as an hclog JSON record. Same as [`LogRecord::parse`].
+    pub fn record(&self) -> Result<LogRecord, StreamError> {
+        LogRecord::parse(&self.text)
+    }
+}
+
+/// Decoded log bytes that have not been returned as lines yet.
+#[derive(Default)]
+struct LineBuffer {
+    data: Vec<u8>,
+    /// Start of the current (not yet returned) line in `data`.
+    line_start: usize,
+    /// `data[line_start..search_pos]` holds no `\n`.
+    search_pos: usize,
+    /// `Offset` and `File` of the last frame that added data.
+    offset: Option<i64>,
+    file: Option<String>,
+}
+
+impl LineBuffer {
+    fn pending(&self) -> usize {
+        self.data.len() - self.line_start
+    }
+
+    /// Drops returned lines from the front of the buffer. Copies only when the part to drop
+    /// is at least as long as the part to keep, so the total copying stays linear.
+    fn compact(&mut self) {
+        if self.line_start == 0 {
+            return;
+        }
+        if self.line_start == self.data.len() {
+            self.data.clear();
+        } else if self.line_start >= self.data.len() - self.line_start {
+            self.data.drain(..self.line_start);
+        } else {
+            return;
+        }
+        self.search_pos -= self.line_start;
+        self.line_start = 0;
+    }
+
+    /// Strips a trailing `\r` from `data[start..end]` and checks the length limit.
+    fn line_range(&self, start: usize, mut end: usize, limit: usize) -> Result<Range<usize>, StreamError> {
+        if end > start && self.data[end - 1] == b'\r' {
+            end -= 1;
+        }
+        if end - start > limit {
+            return Err(StreamError::LineTooLong { limit });
+        }
+        Ok(start..end)
+    }
+
+    fn line_ref(&self, range: Range<usize>) -> LogLineRef<'_> {
+        let bytes = &self.data[range];
+        // `from_utf8` has an ASCII fast path that `from_utf8_lossy` lacks.
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        };
+        LogLineRef {
+            text,
+            offset: self.offset,
+            file: self.file.as_deref(),
+        }
+    }
+
+    /// The next complete line, if there is one.
+    fn take_line(&mut self, limit: usize) -> Result<Option<Range<usize>>, StreamError> {
+        match find_byte(&self.data[self.search_pos..], b'\n') {
+            Some(i) => {
+                let newline = self.search_pos + i;
+                let range = self.line_range(self.line_start, newline, limit)?;
+                self.line_start = newline + 1;
+                self.search_pos = newline + 1;
+                Ok(Some(range))
+            }
+            None => {
+                self.search_pos = self.data.len();
+                // `+ 1` leaves room for a `\r` whose `\n` has not arrived yet.
+                if self.pending() > limit.saturating_add(1) {
+                    return Err(StreamError::LineTooLong { limit });
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// The unterminated rest, at the end of the stream.
+    fn take_rest(&mut self, limit: usize) -> Result<Option<LogLine>, StreamError> {
+        let line = if self.line_start < self.data.len() {
+            let range = self.line_range(self.line_start, self.data.len(), limit)?;
+            Some(self.line_ref(range).into_owned())
+        } else {
+            None
+        };
+        self.data.clear();
+        self.line_start = 0;
+        self.search_pos = 0;
+        Ok(line)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoder
+// ---------------------------------------------------------------------------------------------
+
+/// Incremental decoder that turns the bytes of a monitor or export stream into [`LogLine`]s.
+///
+/// Call [`push`](Self::push) with each chunk of the response body as it arrives, then call
+/// [`next_line`](Self::next_line) until it returns `Ok(None)`. At the end of the body, call
+/// [`finish`](Self::finish) until it returns `Ok(None)`. The output does not depend on how the
+/// body was split into chunks. See the [module documentation](self) for an example.
+/// [`next_line_ref`](Self::next_line_ref) is a variant of `next_line` that does not allocate.
+///
+/// # Errors and ordering
+///
+/// Errors come in stream order: lines that were complete before the bad input are returned
+/// first, then the error. After an error the decoder stays failed: every later
+/// `next_line`/`finish` call returns the same error, `push` discards its input, and an
+/// unterminated partial line that was pending is dropped.
+///
+/// Text that is not a JSON frame (the agent appends an error message this way if something
+/// fails after streaming has started) is reported as [`StreamError::TrailingText`] once
+/// about 160 bytes of it have arrived or when `finish` is called. Until then `next_line`
+/// returns `Ok(None)`, so the error carries the whole message whatever the chunking.
+///
+/// # Memory
+///
+/// `push` only appends: nothing is parsed until `next_line` or `finish` is called. If you
+/// drain `next_line` after each `push`, the decoder holds at most one incomplete frame
+/// (bounded by `2 * max_line_len + 4 KiB`, see [`StreamError::FrameTooLarge`]), one
+/// incomplete line (bounded by `max_line_len`, see [`StreamError::LineTooLong`]) and the
+/// last pushed chunk. [`buffered_len`](Self::buffered_len) reports the current amount.
+pub struct LogDecoder {
+    format: StreamFormat,
+    max_line_len: usize,
+    max_frame_len: usize,
+    /// Framed mode: received bytes; `input[input_pos..]` is not decoded yet.
+    input: Vec<u8>,
+    input_pos: usize,
+    /// Set while `input[input_pos..]` is an incomplete frame.
+    scan: Option<FrameScan>,
+    /// Set once `input[input_pos..]` turned out to be text rather than a frame.
+    in_text: bool,
+    lines: LineBuffer,
+    error: Option<StreamError>,
+    frames: u64,
+    heartbeats: u64,
+    bytes_pushed: u64,
+}
+
+impl fmt::Debug for LogDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogDecoder")
+            .field("format", &self.format)
+            .field("max_line_len", &self.max_line_len)
+            .field("frames", &self.frames)
+            .field("heartbeats", &self.heartbeats)
+            .field("bytes_pushed", &self.bytes_pushed)
+            .field("buffered_len", &self.buffered_len())
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+enum FrameStep {
+    /// A frame was decoded (possibly a heartbeat).
+    Decoded,
+    /// More input is needed.
+    NeedMore,
+}
+
+impl LogDecoder {
+    /// Creates a decoder for a body in the given format, with a 1 MiB line limit
+    /// ([`DEFAULT_MAX_LINE_LEN`]).
+    pub fn new(format: StreamFormat) -> Self {
+        LogDecoder {
+            format,
+            max_line_len: DEFAULT_MAX_LINE_LEN,
+            max_frame_len: frame_limit(DEFAULT_MAX_LINE_LEN),
+            input: Vec::new(),
+            input_pos: 0,
+            scan: None,
+            in_text: false,
+            lines: LineBuffer::default(),
+            error: None,
+            frames: 0,
+            heartbeats: 0,
+            bytes_pushed: 0,
+        }
+    }
+
+    /// Sets the longest accepted line, in bytes, not counting the `\n` or `\r\n` terminator.
+    /// A longer line is a [`StreamError::LineTooLong`]. Frames are limited to
+    /// `2 * max_line_len + 4096` bytes ([`StreamError::FrameTooLarge`]). Together these
+    /// bound the decoder's memory use. The default is 1 MiB.
+    #[must_use]
+    pub fn with_max_line_len(mut self, max_line_len: usize) -> Self {
+        self.max_line_len = max_line_len;
+        self.max_frame_len = frame_limit(max_line_len);
+        self
+    }
+
+    /// The stream format given to [`new`](Self::new).
+    pub fn format(&self) -> StreamFormat {
+        self.format
+    }
+
+    /// The line length limit (see [`with_max_line_len`](Self::with_max_line_len)).
+    pub fn max_line_len(&self) -> usize {
+        self.max_line_len
+    }
+
+    /// Number of frames decoded so far, heartbeats included (always 0 for plain streams).
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Number of heartbeat frames (`{}`) decoded so far.
+    pub fn heartbeats(&self) -> u64 {
+        self.heartbeats
+    }
+
+    /// Total number of bytes given to [`push`](Self::push), including bytes discarded after
+    /// an error.
+    pub fn bytes_pushed(&self) -> u64 {
+        self.bytes_pushed
+    }
+
+    /// Number of stream bytes the decoder is holding: undecoded input plus decoded text not
+    /// yet returned as lines.
+    pub fn buffered_len(&self) -> usize {
+        (self.input.len() - self.input_pos) + self.lines.pending()
+    }
+
+    /// Appends the next bytes of the response body. Chunks can be of any size and split the
+    /// stream anywhere (in the middle of a frame, a JSON string, a base64 group or an
+    /// escape). This does not decode anything: call [`next_line`](Self::next_line) afterwards.
+    /// After an error the bytes are discarded.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.bytes_pushed = self.bytes_pushed.saturating_add(bytes.len() as u64);
+        if self.error.is_some() || bytes.is_empty() {
+            return;
+        }
+        match self.format {
+            StreamFormat::Plain => {
+                self.lines.compact();
+                self.lines.data.extend_from_slice(bytes);
+            }
+            StreamFormat::Framed => {
+                let pending = self.input.len() - self.input_pos;
+                if self.in_text {
+                    // Only the start of the agent's text is reported: keep what a snippet needs.
+                    let room = (SNIPPET_MAX + 1).saturating_sub(pending);
+                    let bytes = &bytes[..bytes.len().min(room)];
+                    self.input.extend_from_slice(bytes);
+                    return;
+                }
+                if self.input_pos > 0 && self.input_pos >= pending {
+                    // `scan` offsets are relative to `input_pos`, so they stay valid.
+                    self.input.drain(..self.input_pos);
+                    self.input_pos = 0;
+                }
+                self.input.extend_from_slice(bytes);
+            }
+        }
+    }
+
+    /// Returns the next complete line, or `Ok(None)` if more bytes are needed.
+    ///
+    /// # Errors
+    ///
+    /// Any [`StreamError`] except [`Truncated`](StreamError::Truncated), which only `finish`
+    /// returns. After an error, every later call returns the same error.
+    pub fn next_line(&mut self) -> Result<Option<LogLine>, StreamError> {
+        Ok(self.next_line_ref()?.map(LogLineRef::into_owned))
+    }
+
+    /// Like [`next_line`](Self::next_line), but the line borrows from the decoder instead of
+    /// being copied, which avoids an allocation per line.
+    ///
+    /// # Errors
+    ///
+    /// The same as [`next_line`](Self::next_line).
+    pub fn next_line_ref(&mut self) -> Result<Option<LogLineRef<'_>>, StreamError> {
+        if let Some(err) = &self.error {
+            return Err(err.clone());
+        }
+        match self.step() {
+            Ok(Some(range)) => Ok(Some(self.lines.line_ref(range))),
+            Ok(None) => Ok(None),
+            Err(err) => Err(self.fail(err)),
+        }
+    }
+
+    /// Call at the end of the body. It returns the remaining complete lines, then the final
+    /// unterminated line if there is one, then `Ok(None)`. Call it until it returns
+    /// `Ok(None)`. It can safely be called again after that. It does not close the decoder:
+    /// bytes pushed afterwards are decoded as a continuation of the stream.
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::Truncated`] if the body ended in the middle of a frame;
+    /// [`StreamError::TrailingText`] if it ended with non-frame text (an agent error);
+    /// otherwise the same errors as [`next_line`](Self::next_line). Lines completed before
+    /// the problem are returned first.
+    pub fn finish(&mut self) -> Result<Option<LogLine>, StreamError> {
+        if let Some(err) = &self.error {
+            return Err(err.clone());
+        }
+        match self.step() {
+            Ok(Some(range)) => return Ok(Some(self.lines.line_ref(range).into_owned())),
+            Ok(None) => {}
+            Err(err) => return Err(self.fail(err)),
+        }
+        let pending = self.input.len() - self.input_pos;
+        if self.in_text {
+            let err = self.text_error();
+            return Err(self.fail(err));
+        }
+        if pending > 0 {
+            return Err(self.fail(StreamError::Truncated { pending }));
+        }
+        match self.lines.take_rest(self.max_line_len) {
+            Ok(line) => Ok(line),
+            Err(err) => Err(self.fail(err)),
+        }
+    }
+
+    fn fail(&mut self, err: StreamError) -> StreamError {
+        self.error = Some(err.clone());
+        self.input = Vec::new();
+        self.input_pos = 0;
+        self.scan = None;
+        self.lines = LineBuffer::default();
+        err
+    }
+
+    fn text_error(&self) -> StreamError {
+        StreamError::TrailingText {
+            snippet: snippet(&self.input[self.input_pos..]),
+        }
+    }
+
+    /// Decodes until a line is complete; returns its range in `lines.data`.
+    fn step(&mut self) -> Result<Option<Range<usize>>, StreamError> {
+        loop {
+            if let Some(range) = self.lines.take_line(self.max_line_len)? {
+                return Ok(Some(range));
+            }
+            if self.format == StreamFormat::Plain {
+                return Ok(None);
+            }
+            match self.next_frame()? {
+                FrameStep::Decoded => {}
+                FrameStep::NeedMore => {
+                    if self.in_text && self.input.len() - self.input_pos > SNIPPET_MAX {
+                        return Err(self.text_error());
+                    }
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Decodes the next frame from `input`, appending its data to `lines`.
+    fn next_frame(&mut self) -> Result<FrameStep, StreamError> {
+        if self.in_text {
+            return Ok(FrameStep::NeedMore);
+        }
+        if let Some(scan) = &mut self.scan {
+            let rest = &self.input[self.input_pos..];
+            let Some(len) = scan.advance(rest) else {
+                if rest.len() > self.max_frame_len {
+                    return Err(StreamError::FrameTooLarge {
+                        limit: self.max_frame_len,
+                    });
+                }
+                return Ok(FrameStep::NeedMore);
+            };
+            self.scan = None;
+            if len > self.max_frame_len {
+                return Err(StreamError::FrameTooLarge {
+                    limit: self.max_frame_len,
+                });
+            }
+            let bytes = &rest[..len];
+            let raw: RawFrame<'_> = serde_json::from_slice(bytes).map_err(|e| invalid_frame(bytes, e))?;
+            apply_frame(raw, &mut self.lines, &mut self.frames, &mut self.heartbeats)?;
+            self.input_pos += len;
+            return Ok(FrameStep::Decoded);
+        }
+
+        // Skip whitespace between frames (only present in `?pretty` output).
+        let rest = &self.input[self.input_pos..];
+        let Some(skip) = rest.iter().position(|&b| !is_json_whitespace(b)) else {
+            self.input_pos = self.input.len();
+            return Ok(FrameStep::NeedMore);
+        };
+        self.input_pos += skip;
+        let rest = &self.input[self.input_pos..];
+        if rest[0] != b'{' {
+            self.in_text = true;
+            return Ok(FrameStep::NeedMore);
+        }
+
+        let mut frames = serde_json::Deserializer::from_slice(rest).into_iter::<RawFrame<'_>>();
+        match frames.next() {
+            Some(Ok(raw)) => {
+                let len = frames.byte_offset();
+                if len > self.max_frame_len {
+                    return Err(StreamError::FrameTooLarge {
+                        limit: self.max_frame_len,
+                    });
+                }
+                apply_frame(raw, &mut self.lines, &mut self.frames, &mut self.heartbeats)?;
+                self.input_pos += len;
+                Ok(FrameStep::Decoded)
+            }
+            Some(Err(err)) if err.is_eof() => {
+                // Incomplete frame: from now on scan only the new bytes until it is complete.
+                self.scan = Some(FrameScan::default());
+                self.next_frame()
+            }
+            Some(Err(err)) => Err(invalid_frame(rest, err)),
+            None => Ok(FrameStep::NeedMore),
+        }
+    }
+}
+
+fn frame_limit(max_line_len: usize) -> usize {
+    max_line_len.saturating_mul(2).saturating_add(FRAME_SLACK)
+}
+
+/// Counts a decoded frame and appends its data to `lines`.
+fn apply_frame(
+    raw: RawFrame<'_>,
+    lines: &mut LineBuffer,
+    frames: &mut u64,
+    heartbeats: &mut u64,
+) -> Result<(), StreamError> {
+    *frames += 1;
+    if raw.is_heartbeat() {
+        *heartbeats += 1;
+        return Ok(());
+    }
+    let Some(data) = raw.data.as_ref().filter(|d| !d.0.is_empty()) else {
+        return Ok(());
+    };
+    lines.compact();
+    BASE64
+        .decode_vec(data.0.as_bytes(), &mut lines.data)
+        .map_err(|e| invalid_base64(&data.0, &e))?;
+    lines.offset = raw.offset;
+    match raw.file {
+        Some(file) if lines.file.as_deref() == Some(&*file.0) => {}
+        Some(file) => lines.file = Some(file.0.into_owned()),
+        None => lines.file = None,
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Levels and records
+// ---------------------------------------------------------------------------------------------
+
+/// An hclog log level: the `log_level` query parameter of `/v1/agent/monitor`, and the
+/// `@level` of a JSON log record.
+///
+/// Levels are ordered by severity: `Trace < Debug < Info < Warn < Error`.
+///
+/// ```rust
+/// use nomad_proto::stream::LogLevel;
+///
+/// assert_eq!("WARN".parse::<LogLevel>(), Ok(LogLevel::Warn));
+/// assert_eq!("warning".parse::<LogLevel>(), Ok(LogLevel::Warn));
+/// assert_eq!(LogLevel::Debug.as_str(), "debug");
+/// assert!(LogLevel::Error > LogLevel::Info);
+/// assert!("verbose".parse::<LogLevel>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    /// `trace`
+    Trace,
+    /// `debug`
+    Debug,
+    /// `info` (the agent's default for `log_level`)
+    Info,
+    /// `warn`
+    Warn,
+    /// `error`
+    Error,
+}
+
+impl LogLevel {
+    /// All levels, from least to most severe.
+    pub const ALL: [LogLevel; 5] = [
+        LogLevel::Trace,
+        LogLevel::Debug,
+        LogLevel::Info,
+        LogLevel::Warn,
+        LogLevel::Error,
+    ];
+
+    /// The lowercase name hclog uses (`"trace"`, `"debug"`, `"info"`, `"warn"`, `"error"`).
+    /// The agent accepts it as a `log_level` value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Error from parsing a [`LogLevel`]: the name is not one of `trace`, `debug`, `info`,
+/// `warn` (or `warning`), `error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown log level {input:?} (expected trace, debug, info, warn or error)")]
+pub struct ParseLogLevelError {
+    input: String,
+}
+
+impl ParseLogLevelError {
+    /// The rejected input (cut to 64 bytes).
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+}
+
+impl FromStr for LogLevel {
+    type Err = ParseLogLevelError;
+
+    /// Parses a level name, ignoring ASCII case and surrounding whitespace. `warning` is
+    /// accepted for [`LogLevel::Warn`]. Anything else, such as `verbose`, `off` or `""`,
+    /// is an error.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let name = s.trim();
+        let level = [
+            ("trace", LogLevel::Trace),
+            ("debug", LogLevel::Debug),
+            ("info", LogLevel::Info),
+            ("warn", LogLevel::Warn),
+            ("warning", LogLevel::Warn),
+            ("error", LogLevel::Error),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, level)| level);
+        level.ok_or_else(|| {
+            let mut end = s.len().min(64);
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            ParseLogLevelError {
+                input: s[..end].to_owned(),
+            }
+        })
+    }
+}
+
+/// One hclog JSON log record: a line of a stream requested with `log_json=true`, such as
+/// `{"@level":"info","@message":"agent: started","@module":"agent","@timestamp":"2024-05-01T10:00:00.000000Z"}`.
+///
+/// ```rust
+/// use nomad_proto::stream::{LogLevel, LogRecord};
+///
+/// let record = LogRecord::parse(
+///     r#"{"@level":"warn","@message":"client: slow heartbeat","@module":"client","@timestamp":"2024-05-01T10:00:00.000000Z","ttl":"10s"}"#,
+/// )?;
+/// assert_eq!(record.level, LogLevel::Warn);
+/// assert_eq!(record.message, "client: slow heartbeat");
+/// assert_eq!(record.module.as_deref(), Some("client"));
+/// assert_eq!(record.fields["ttl"], "10s");
+/// # Ok::<(), nomad_proto::stream::StreamError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRecord {
+    /// `@timestamp`, as sent (hclog format `2006-01-02T15:04:05.000000Z07:00`). Empty if the
+    /// record has none.
+    pub timestamp: String,
+    /// `@level`.
+    pub level: LogLevel,
+    /// `@message`.
+    pub message: String,
+    /// `@module`: the logger name, e.g. `agent` or `client.alloc_runner`. hclog leaves it out
+    /// for the unnamed root logger.
+    pub module: Option<String>,
+    /// `@caller` (`file.go:123`): present with `log_include_location=true`.
+    pub caller: Option<String>,
+    /// All other keys: the message's key/value arguments, plus any other `@`-keys hclog adds
+    /// (such as `@warn`).
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LogRecord {
+    /// Parses one line of a `log_json=true` stream.
+    ///
+    /// `@level` and `@message` are required strings, and `@level` must be one of the five
+    /// [`LogLevel`]s. hclog also writes `"all"` for messages logged with no level, but the
+    /// agent never sends those, so any other level is an error rather than a catch-all
+    /// variant. `@timestamp`, `@module` and `@caller` are optional, but must be strings if
+    /// present.
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::InvalidRecord`] if the line is not a JSON object or breaks the rules
+    /// above. Plain-text (non-JSON) log lines always fail.
+    pub fn parse(line: &str) -> Result<Self, StreamError> {
+        let mut map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).map_err(|e| StreamError::InvalidRecord {
+                reason: "not a json object".to_owned(),
+                snippet: snippet(line.as_bytes()),
+                source: Some(Arc::new(e)),
+            })?;
+        let level_name = take_string(&mut map, "@level", line)?.ok_or_else(|| missing_key("@level", line))?;
+        let level = level_name.parse::<LogLevel>().map_err(|_| StreamError::InvalidRecord {
+            reason: "unknown \"@level\"".to_owned(),
+            snippet: snippet(level_name.as_bytes()),
+            source: None,
+        })?;
+        let message = take_string(&mut map, "@message", line)?.ok_or_else(|| missing_key("@message", line))?;
+        let timestamp = take_string(&mut map, "@timestamp", line)?.unwrap_or_default();
+        let module = take_string(&mut map, "@module", line)?;
+        let caller = take_string(&mut map, "@caller", line)?;
+        Ok(LogRecord {
+            timestamp,
+            level,
+            message,
+            module,
+            caller,
+            fields: map,
+        })
+    }
+}
+
+impl FromStr for LogRecord {
+    type Err = StreamError;
+
+    /// Same as [`LogRecord::parse`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LogRecord::parse(s)
+    }
+}
+
+fn missing_key(key: &str, line: &str) -> StreamError {
+    StreamError::InvalidRecord {
+        reason: format!("missing {key:?}"),
+        snippet: snippet(line.as_bytes()),
+        source: None,
+    }
+}
+
+fn take_string(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    line: &str,
+) -> Result<Option<String>, StreamError> {
+    match map.remove(key) {
+        None => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(StreamError::InvalidRecord {
+            reason: format!("{key:?} is not a string"),
+            snippet: snippet(line.as_bytes()),
+            source: None,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_byte_matches_naive_search_at_every_position_and_length() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut hay = vec![b'a'; len];
+                if at < len {
+                    hay[at] = b'\n';
+                }
+                // A byte just above the needle must not cause a false positive.
+                if at + 1 < len {
+                    hay[at + 1] = b'\x0b';
+                }
+                let expected = hay.iter().position(|&b| b == b'\n');
+                assert_eq!(find_byte(&hay, b'\n'), expected, "len {len} at {at}");
+            }
+        }
+        assert_eq!(find_byte(b"\x8a\x0a", b'\n'), Some(1));
+        assert_eq!(find_byte(&[0x0b; 17], b'\n'), None);
+    }
+
+    #[test]
+    fn frame_scan_ignores_braces_inside_strings_and_escapes() {
+        let frame = br#"{"File":"a}\"}{","X":{"y":[1,"]"]},"Data":"YQ=="}tail"#;
+        let end = frame.len() - "tail".len();
+        // Whole input at once.
+        assert_eq!(FrameScan::default().advance(frame), Some(end));
+        // One byte at a time.
+        let mut scan = FrameScan::default();
+        let mut found = None;
+        for n in 1..=frame.len() {
+            if let Some(len) = scan.advance(&frame[..n]) {
+                found = Some(len);
+                break;
+            }
+        }
+        assert_eq!(found, Some(end));
+    }
+
+    #[test]
+    fn snippets_are_bounded_and_lossy() {
+        let s = snippet(&[0xff; 1000]);
+        assert!(s.len() <= SNIPPET_HARD_MAX + '…'.len_utf8());
+        assert!(s.starts_with('\u{fffd}'));
+        assert_eq!(snippet(b"short"), "short");
+        assert!(snippet_around(&[b'x'; 1000], 500).starts_with('…'));
+    }
+
+    #[test]
+    fn frame_data_is_borrowed_from_the_input_unless_escaped() {
+        let raw: RawFrame<'_> = serde_json::from_slice(br#"{"Data":"YWJj","FileEvent":"log"}"#).unwrap();
+        assert!(matches!(raw.data, Some(WireStr(Cow::Borrowed("YWJj")))));
+        let raw: RawFrame<'_> = serde_json::from_slice(br#"{"Data":"YWJ\u006A"}"#).unwrap();
+        assert!(matches!(raw.data, Some(WireStr(Cow::Owned(ref s))) if s == "YWJj"));
+    }
+
+    #[test]
+    fn error_index_follows_lines() {
+        assert_eq!(error_index(b"ab\ncd\nef", 3, 1), 7);
+        assert_eq!(error_index(b"abc", 1, 2), 2);
+    }
+}
