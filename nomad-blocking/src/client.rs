@@ -112,7 +112,7 @@ impl<T: Transport> Client<T> {
 /// namespace or token, build the operation from [`nomad_proto::agent`] and pass it to
 /// [`Client::call`].
 pub struct Agent<'a, T> {
-    client: &'a Client<T>,
+    pub(crate) client: &'a Client<T>,
 }
 
 impl<T: Transport> Agent<'_, T> {

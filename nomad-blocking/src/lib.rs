@@ -32,6 +32,7 @@ pub use nomad_proto::{Config, ConfigBuilder, WithCallOptions};
 
 mod client;
 mod error;
+mod stream;
 mod transport;
 
 #[cfg(feature = "test-agent")]
@@ -39,6 +40,7 @@ pub mod test_agent;
 
 pub use client::{Agent, Client, ClientBuilder};
 pub use error::{Error, SetupError, TimeoutKind, TlsProblem, TransportError, TransportErrorKind};
+pub use stream::{LogStream, StopHandle};
 pub use transport::{BodyReader, ProxyPolicy, Transport, TransportSettings, UreqTransport};
 
 /// The README's examples, compiled and run as doc tests.

@@ -94,6 +94,10 @@ pub enum ResponseError {
         /// The HTTP status.
         status: StatusCode,
     },
+    /// A log stream (`/v1/agent/monitor`) broke off mid-frame or carried something that is not a
+    /// frame (such as an error the agent appended after streaming started).
+    #[error("log stream error")]
+    Stream(#[source] crate::stream::StreamError),
     /// `PUT /v1/agent/join` answered 200 but reported a failure in its `error` field.
     #[error("join failed ({num_joined} joined): {message}")]
     JoinFailed {
@@ -138,7 +142,7 @@ impl ResponseError {
             ResponseError::UnexpectedStatus { status, .. }
             | ResponseError::Decode { status, .. }
             | ResponseError::EmptyBody { status } => Some(*status),
-            ResponseError::JoinFailed { .. } => Some(StatusCode::OK),
+            ResponseError::JoinFailed { .. } | ResponseError::Stream(_) => Some(StatusCode::OK),
         }
     }
 

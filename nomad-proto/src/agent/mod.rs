@@ -9,13 +9,17 @@
 //! | [`Join`] | `PUT /v1/agent/join?address=…` | none (2.0) / `agent:write` (2.1) | server |
 //! | [`ForceLeave`] | `PUT /v1/agent/force-leave?node=…` | `agent:write` | server |
 //! | [`GetHealth`] | `GET /v1/agent/health` | none | any |
+//! | [`Monitor`] | `GET /v1/agent/monitor` (stream) | `agent:read` | any |
+//! | [`MonitorExport`] | `GET /v1/agent/monitor/export` (stream) | `agent:read` | any |
 
 mod health;
 mod members;
+mod monitor;
 mod self_info;
 
 pub use health::{AgentRole, GetHealth, HealthCheck, HealthReport};
 pub use members::{
     AgentMember, ForceLeave, Join, JoinResult, ListMembers, ListServers, MemberStatus, ServerMembers, SetServers,
 };
+pub use monitor::{ExportSource, LogStreamRequest, Monitor, MonitorExport, Target};
 pub use self_info::{AgentConfig, AgentSelf, GetSelf};

@@ -1,0 +1,312 @@
+//! Live log streams: `/v1/agent/monitor` and `/v1/agent/monitor/export`.
+//!
+//! Both operations build a request marked with [`StreamingResponse`] (transports should not apply
+//! an overall timeout to it). A transport that streams feeds the body to a
+//! [`LogDecoder`](crate::stream::LogDecoder) made by [`LogStreamRequest::decoder`], after checking
+//! the status with [`LogStreamRequest::check_status`]; a buffered response (a finished export, a
+//! canned test response) can be parsed whole with [`Endpoint::parse_response`].
+
+use std::time::Duration;
+
+use http::{Request, Response, StatusCode};
+
+use crate::config::Config;
+use crate::error::{BuildError, ResponseError};
+use crate::request::{call_options, CallOptions, Endpoint, Spec, StreamingResponse};
+use crate::stream::{LogDecoder, LogLevel, LogLine, StreamError, StreamFormat};
+
+/// Which agent a stream or debug call is forwarded to: the one you talk to, a client node, or a
+/// server (by name, or `leader`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Target {
+    /// The agent the request is sent to.
+    #[default]
+    Local,
+    /// A client node, by node ID (`node_id=`).
+    Node(String),
+    /// A server, by name or `leader` (`server_id=`).
+    Server(String),
+}
+
+impl Target {
+    pub(crate) fn apply<'a>(&self, spec: Spec<'a>) -> Result<Spec<'a>, BuildError> {
+        Ok(match self {
+            Target::Local => spec,
+            Target::Node(id) => spec.query("node_id", non_empty("node_id", id)?),
+            Target::Server(id) => spec.query("server_id", non_empty("server_id", id)?),
+        })
+    }
+}
+
+fn non_empty<'s>(argument: &'static str, value: &'s str) -> Result<&'s str, BuildError> {
+    if value.trim().is_empty() {
+        return Err(BuildError::argument(argument, "must not be empty"));
+    }
+    Ok(value)
+}
+
+/// What the two log-stream operations share.
+pub trait LogStreamRequest: Endpoint<Output = Vec<LogLine>> {
+    /// The wire format the agent will use (`plain=true` → [`StreamFormat::Plain`]).
+    fn format(&self) -> StreamFormat;
+
+    /// A decoder for this stream's body.
+    fn decoder(&self) -> LogDecoder {
+        LogDecoder::new(self.format())
+    }
+
+    /// Checks the response status before streaming: anything but 200 is an error whose text is
+    /// the (bounded) start of the body the caller read.
+    fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
+        if status == StatusCode::OK {
+            Ok(())
+        } else {
+            Err(ResponseError::unexpected(status, body_start))
+        }
+    }
+}
+
+fn decode_all(op: &impl LogStreamRequest, response: Response<Vec<u8>>) -> Result<Vec<LogLine>, ResponseError> {
+    op.check_status(response.status(), response.body())?;
+    let mut decoder = op.decoder();
+    decoder.push(response.body());
+    let mut lines = Vec::new();
+    let stream_err = |e: StreamError| ResponseError::Stream(e);
+    while let Some(line) = decoder.next_line().map_err(stream_err)? {
+        lines.push(line);
+    }
+    while let Some(line) = decoder.finish().map_err(stream_err)? {
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+/// `GET /v1/agent/monitor`: streams the agent's logs live, for as long as the connection is
+/// open.
+///
+/// ACL: `agent:read`. Any agent; `node_id`/`server_id` forward to another agent. Go:
+/// `Agent().Monitor()`. Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#stream-logs>
+///
+/// ```
+/// use nomad_proto::agent::Monitor;
+/// use nomad_proto::stream::LogLevel;
+/// use nomad_proto::{Config, Endpoint};
+///
+/// let op = Monitor::new().log_level(LogLevel::Debug).log_json(true);
+/// let req = op.to_request(&Config::default())?;
+/// assert_eq!(req.uri(), "http://127.0.0.1:4646/v1/agent/monitor?log_level=debug&log_json=true");
+/// # Ok::<(), nomad_proto::BuildError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Monitor {
+    /// Minimum level (`log_level`); the agent's default is `info`.
+    pub log_level: Option<LogLevel>,
+    /// Ask for hclog JSON records (`log_json=true`); parse them with [`LogLine::record`].
+    pub log_json: bool,
+    /// Include the source location (`log_include_location=true`).
+    pub log_include_location: bool,
+    /// Raw text instead of JSON frames (`plain=true`). Plain streams have no heartbeats.
+    pub plain: bool,
+    /// Which agent's logs.
+    pub target: Target,
+    /// Per-call overrides.
+    pub options: CallOptions,
+}
+
+impl Monitor {
+    /// Streams the local agent's logs at its default level.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets the minimum level.
+    pub fn log_level(mut self, level: LogLevel) -> Self {
+        self.log_level = Some(level);
+        self
+    }
+    /// Asks for JSON records.
+    pub fn log_json(mut self, on: bool) -> Self {
+        self.log_json = on;
+        self
+    }
+    /// Asks for source locations.
+    pub fn log_include_location(mut self, on: bool) -> Self {
+        self.log_include_location = on;
+        self
+    }
+    /// Asks for raw text.
+    pub fn plain(mut self, on: bool) -> Self {
+        self.plain = on;
+        self
+    }
+    /// Streams another agent's logs.
+    pub fn target(mut self, target: Target) -> Self {
+        self.target = target;
+        self
+    }
+}
+
+impl Endpoint for Monitor {
+    type Output = Vec<LogLine>;
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        let mut spec = Spec::get("/v1/agent/monitor", &self.options);
+        if let Some(level) = self.log_level {
+            spec = spec.query("log_level", level.as_str());
+        }
+        for (flag, name) in [
+            (self.log_json, "log_json"),
+            (self.log_include_location, "log_include_location"),
+            (self.plain, "plain"),
+        ] {
+            if flag {
+                spec = spec.query(name, "true");
+            }
+        }
+        let mut request = self.target.apply(spec)?.build(config)?;
+        request.extensions_mut().insert(StreamingResponse);
+        Ok(request)
+    }
+    /// Decodes a whole buffered stream (for canned responses and tests).
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Vec<LogLine>, ResponseError> {
+        decode_all(self, response)
+    }
+}
+
+impl LogStreamRequest for Monitor {
+    fn format(&self) -> StreamFormat {
+        if self.plain {
+            StreamFormat::Plain
+        } else {
+            StreamFormat::Framed
+        }
+    }
+}
+
+/// Where `/v1/agent/monitor/export` reads logs from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExportSource {
+    /// The agent's log file on disk (`on_disk=true`). Cannot be followed.
+    OnDisk,
+    /// A systemd service's journal (`service_name=`), e.g. `nomad`.
+    Service(String),
+}
+
+/// `GET /v1/agent/monitor/export` (undocumented; used by `nomad operator debug`): exports
+/// historic logs from the agent's log file or its systemd journal, optionally following them.
+///
+/// ACL: `agent:read`. The agent's rules are checked before sending: exactly one source;
+/// `follow` only with a service; not both `node_id` and `server_id`.
+#[derive(Clone, Debug)]
+pub struct MonitorExport {
+    /// The source.
+    pub source: ExportSource,
+    /// Keep streaming new entries (`follow=true`; only for a service).
+    pub follow: bool,
+    /// How far back (`logs_since`, a Go duration; the agent's default is 72h).
+    pub logs_since: Option<Duration>,
+    /// Raw text instead of JSON frames.
+    pub plain: bool,
+    /// Which agent.
+    pub target: Target,
+    /// Per-call overrides.
+    pub options: CallOptions,
+}
+
+impl MonitorExport {
+    /// Exports the agent's log file.
+    pub fn on_disk() -> Self {
+        Self::new(ExportSource::OnDisk)
+    }
+    /// Exports a systemd service's journal.
+    pub fn service(name: impl Into<String>) -> Self {
+        Self::new(ExportSource::Service(name.into()))
+    }
+    fn new(source: ExportSource) -> Self {
+        MonitorExport {
+            source,
+            follow: false,
+            logs_since: None,
+            plain: false,
+            target: Target::Local,
+            options: CallOptions::default(),
+        }
+    }
+    /// Keep streaming new entries.
+    pub fn follow(mut self, on: bool) -> Self {
+        self.follow = on;
+        self
+    }
+    /// Only entries newer than `since`.
+    pub fn logs_since(mut self, since: Duration) -> Self {
+        self.logs_since = Some(since);
+        self
+    }
+    /// Raw text instead of JSON frames.
+    pub fn plain(mut self, on: bool) -> Self {
+        self.plain = on;
+        self
+    }
+    /// Another agent's logs.
+    pub fn target(mut self, target: Target) -> Self {
+        self.target = target;
+        self
+    }
+}
+
+/// Formats a duration the way Go's `time.ParseDuration` reads it.
+fn go_duration(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d.subsec_nanos() % 1_000_000 == 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}ns", d.as_nanos())
+    }
+}
+
+impl Endpoint for MonitorExport {
+    type Output = Vec<LogLine>;
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        let mut spec = Spec::get("/v1/agent/monitor/export", &self.options);
+        match &self.source {
+            ExportSource::OnDisk => {
+                if self.follow {
+                    return Err(BuildError::argument("follow", "a log file on disk cannot be followed"));
+                }
+                spec = spec.query("on_disk", "true");
+            }
+            ExportSource::Service(name) => {
+                spec = spec.query("service_name", non_empty("service_name", name)?);
+                if self.follow {
+                    spec = spec.query("follow", "true");
+                }
+            }
+        }
+        if let Some(since) = self.logs_since {
+            spec = spec.query("logs_since", go_duration(since));
+        }
+        if self.plain {
+            spec = spec.query("plain", "true");
+        }
+        let mut request = self.target.apply(spec)?.build(config)?;
+        request.extensions_mut().insert(StreamingResponse);
+        Ok(request)
+    }
+    /// Decodes a whole buffered export.
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Vec<LogLine>, ResponseError> {
+        decode_all(self, response)
+    }
+}
+
+impl LogStreamRequest for MonitorExport {
+    fn format(&self) -> StreamFormat {
+        if self.plain {
+            StreamFormat::Plain
+        } else {
+            StreamFormat::Framed
+        }
+    }
+}
+
+call_options!(Monitor, MonitorExport);
