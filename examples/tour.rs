@@ -57,10 +57,17 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
         "runs a server: {}, runs a client: {}, gossip member: {}",
         me.is_server(),
         me.is_client(),
-        if me.member.is_empty() { "(none: client-only agent)".to_owned() } else { me.member.name.clone() }
+        if me.member.is_empty() {
+            "(none: client-only agent)".to_owned()
+        } else {
+            me.member.name.clone()
+        }
     );
     if let Some(leader) = me.stat("nomad", "leader") {
-        println!("stats: leader={leader} raft state={}", me.stat("raft", "state").unwrap_or("?"));
+        println!(
+            "stats: leader={leader} raft state={}",
+            me.stat("raft", "state").unwrap_or("?")
+        );
     }
 
     section("GET /v1/agent/members");
@@ -79,7 +86,9 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
     });
 
     section("GET /v1/agent/servers");
-    show("servers", client.agent().servers(), |s| println!("known servers: {s:?}"));
+    show("servers", client.agent().servers(), |s| {
+        println!("known servers: {s:?}")
+    });
 
     section("GET /v1/agent/health");
     show("health", client.agent().health(), |h| {
@@ -104,7 +113,10 @@ fn test_agent() -> Result<(), Error> {
         .acl(TOKEN)
         .start()
         .map_err(|e| nomad_blocking::TransportError::new(nomad_blocking::TransportErrorKind::Io(e.kind()), e))?;
-    println!("No NOMAD_ADDR set: started the bundled Nomad test agent at {}", agent.url());
+    println!(
+        "No NOMAD_ADDR set: started the bundled Nomad test agent at {}",
+        agent.url()
+    );
     println!("(a loopback test double that answers like a Nomad 2.0 agent, ACLs on)");
 
     let client = agent.client_with_token(TOKEN)?;
@@ -123,7 +135,10 @@ fn test_agent() -> Result<(), Error> {
     }
     let anonymous = agent.client()?;
     let joined = anonymous.agent().join(["10.0.0.5"])?;
-    println!("anonymous join (Nomad 2.0 still runs it): warning = {:?}", joined.warning);
+    println!(
+        "anonymous join (Nomad 2.0 still runs it): warning = {:?}",
+        joined.warning
+    );
 
     section("PUT /v1/agent/force-leave?node=…");
     client.agent().force_leave("nomad-3.global")?;
@@ -135,22 +150,38 @@ fn test_agent() -> Result<(), Error> {
     section("GET /v1/agent/health when the server has no leader");
     agent.with_state(|s| s.has_leader = false);
     let health = client.agent().health()?;
-    println!("healthy: {} (HTTP {}), problems: {:?}", health.is_healthy(), health.status, health.problems());
+    println!(
+        "healthy: {} (HTTP {}), problems: {:?}",
+        health.is_healthy(),
+        health.status,
+        health.problems()
+    );
     let server_only = client.call(&nomad_blocking::proto::agent::GetHealth::new().role(AgentRole::Server))?;
     println!("type=server only: {:?}", server_only.problems());
     agent.with_state(|s| s.has_leader = true);
 
     section("Errors are typed");
     let err = anonymous.agent().members().unwrap_err();
-    println!("without a token: {err}  [permission denied: {}]", err.is_permission_denied());
+    println!(
+        "without a token: {err}  [permission denied: {}]",
+        err.is_permission_denied()
+    );
     let err = client.call(&ListMembers::new().token("not-a-real-token")).unwrap_err();
     println!("per-call token override with an unknown token: {err}");
-    let server_agent = TestAgent::builder().role(Role::Server).start().map_err(|e| {
-        nomad_blocking::TransportError::new(nomad_blocking::TransportErrorKind::Io(e.kind()), e)
-    })?;
+    let server_agent = TestAgent::builder()
+        .role(Role::Server)
+        .start()
+        .map_err(|e| nomad_blocking::TransportError::new(nomad_blocking::TransportErrorKind::Io(e.kind()), e))?;
     let err = server_agent.client()?.agent().servers().unwrap_err();
-    println!("servers on a server-only agent: {err}  [wrong role: {}]", err.is_wrong_role());
-    let err = Client::builder().address("http://127.0.0.1:4646").token("bad\ntoken").build().unwrap_err();
+    println!(
+        "servers on a server-only agent: {err}  [wrong role: {}]",
+        err.is_wrong_role()
+    );
+    let err = Client::builder()
+        .address("http://127.0.0.1:4646")
+        .token("bad\ntoken")
+        .build()
+        .unwrap_err();
     println!("a token that cannot go on the wire: {err}");
     println!("\nThe test agent saw {} requests.", agent.requests().len());
     Ok(())

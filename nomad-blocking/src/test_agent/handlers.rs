@@ -48,7 +48,7 @@ fn ok_json(v: &Value) -> Reply {
     Reply::Json(200, serde_json::to_vec(v).expect("json"))
 }
 
-fn text(status: u16, msg: &str) -> Reply {
+pub(crate) fn text(status: u16, msg: &str) -> Reply {
     Reply::Text(status, msg.to_owned())
 }
 
@@ -98,7 +98,7 @@ fn allows(caps: &[Capability], need: Capability) -> bool {
 }
 
 /// Checks `need`; ACLs off allows everything.
-fn acl(state: &AgentState, req: &RecordedRequest, need: Capability) -> Result<(), Reply> {
+pub(crate) fn acl(state: &AgentState, req: &RecordedRequest, need: Capability) -> Result<(), Reply> {
     match capabilities(state, req)? {
         None => Ok(()),
         Some(caps) if allows(&caps, need) => Ok(()),
@@ -131,6 +131,8 @@ pub(crate) fn handle(state: &mut AgentState, req: &RecordedRequest) -> Reply {
         "/v1/agent/join" => join(state, req),
         "/v1/agent/force-leave" => force_leave(state, req),
         "/v1/agent/health" => health(state, req),
+        "/v1/agent/monitor" => super::monitor::monitor(state, req),
+        "/v1/agent/monitor/export" => super::monitor::export(state, req),
         _ => Reply::NotFound,
     }
 }

@@ -20,9 +20,10 @@
 
 mod data;
 mod handlers;
+mod monitor;
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write as _};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -30,6 +31,7 @@ use std::thread::JoinHandle;
 use crate::{Client, Error};
 
 pub use handlers::Capability;
+pub use monitor::{log_line, MonitorFeed};
 
 /// Which parts an agent runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +123,8 @@ pub struct AgentState {
     pub has_leader: bool,
     /// Whether `enable_debug` is on (host data and pprof with ACLs off).
     pub enable_debug: bool,
+    /// What `/v1/agent/monitor` and `/v1/agent/monitor/export` send.
+    pub monitor: MonitorFeed,
 }
 
 /// Configures and starts a [`TestAgent`].
@@ -148,6 +152,7 @@ impl Default for TestAgentBuilder {
                 ],
                 has_leader: true,
                 enable_debug: false,
+                monitor: MonitorFeed::default(),
             },
         }
     }
@@ -190,6 +195,11 @@ impl TestAgentBuilder {
     /// Whether the server has a leader (default yes); `false` makes the server unhealthy.
     pub fn leader(mut self, has_leader: bool) -> Self {
         self.state.has_leader = has_leader;
+        self
+    }
+    /// What the log streams send (line count, pace, linger, a trailing error).
+    pub fn monitor(mut self, feed: MonitorFeed) -> Self {
+        self.state.monitor = feed;
         self
     }
     /// Turns `enable_debug` on.
@@ -347,9 +357,7 @@ fn serve_loop(server: &tiny_http::Server, shared: &Shared) {
             handlers::Reply::Stream { content_type, body } => {
                 // Streams are written from their own thread so the agent keeps answering.
                 std::thread::spawn(move || {
-                    let headers = vec![header("Content-Type", content_type)];
-                    let response = tiny_http::Response::new(200.into(), headers, body, None, None);
-                    let _ = request.respond(response);
+                    let _ = write_stream(request.into_writer(), content_type, body);
                 });
             }
             reply => {
@@ -357,6 +365,32 @@ fn serve_loop(server: &tiny_http::Server, shared: &Shared) {
             }
         }
     }
+}
+
+/// Writes a chunked 200 and flushes every chunk as it is produced, as the agent does (tiny_http's
+/// own chunked writer buffers 8 KiB, which would hold back heartbeats).
+fn write_stream(
+    mut out: Box<dyn std::io::Write + Send>,
+    content_type: &str,
+    mut body: Box<dyn Read + Send>,
+) -> std::io::Result<()> {
+    write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = body.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        write!(out, "{n:x}\r\n")?;
+        out.write_all(&buf[..n])?;
+        out.write_all(b"\r\n")?;
+        out.flush()?;
+    }
+    out.write_all(b"0\r\n\r\n")?;
+    out.flush()
 }
 
 fn header(name: &str, value: &str) -> tiny_http::Header {

@@ -1,0 +1,283 @@
+//! `/v1/agent/monitor` and `/v1/agent/monitor/export` in the test agent: a generated log stream
+//! framed the way the agent frames it (`{"Data":"<base64>","FileEvent":"log"}` frames of at most
+//! 1024 data bytes that may split lines, `{}` heartbeats every second, no separators), or raw
+//! text with `plain=true`.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+use super::handlers::{acl, text, Capability, Reply};
+use super::{AgentState, RecordedRequest};
+use nomad_proto::stream::LogLevel;
+
+/// What the test agent's log streams send.
+#[derive(Clone, Debug)]
+pub struct MonitorFeed {
+    /// How many log lines the agent has to send (before level filtering).
+    pub lines: u64,
+    /// A pause after each batch of frames (simulates a slow log); `None` sends as fast as the
+    /// client reads.
+    pub pace: Option<Duration>,
+    /// How long the stream stays open after the last line, sending only heartbeats.
+    pub linger: Duration,
+    /// Text appended after the frames, as the agent does when an error happens mid-stream.
+    pub trailing_error: Option<String>,
+}
+
+impl Default for MonitorFeed {
+    fn default() -> Self {
+        MonitorFeed {
+            lines: 200,
+            pace: None,
+            linger: Duration::ZERO,
+            trailing_error: None,
+        }
+    }
+}
+
+const LEVELS: [LogLevel; 5] = [
+    LogLevel::Info,
+    LogLevel::Debug,
+    LogLevel::Warn,
+    LogLevel::Info,
+    LogLevel::Error,
+];
+const MODULES: [&str; 4] = ["agent", "client", "nomad", "http"];
+
+/// The `i`-th generated log line as hclog writes it (text or JSON).
+pub fn log_line(i: u64, json: bool) -> (LogLevel, String) {
+    let level = LEVELS[(i % LEVELS.len() as u64) as usize];
+    let module = MODULES[(i % MODULES.len() as u64) as usize];
+    let secs = i / 10;
+    let ts = format!(
+        "2026-11-26T17:{:02}:{:02}.{:03}Z",
+        (secs / 60) % 60,
+        secs % 60,
+        (i % 10) * 100
+    );
+    let message = format!("{module}: event {i} handled: request_id=7f3a{i:08x} duration=1.2ms");
+    let line = if json {
+        format!(
+            r#"{{"@level":"{}","@message":"{message}","@module":"{module}","@timestamp":"{ts}","seq":{i}}}"#,
+            level.as_str()
+        )
+    } else {
+        format!("{ts} [{}]  {message}", level.as_str().to_ascii_uppercase())
+    };
+    (level, line)
+}
+
+fn bool_param(req: &RecordedRequest, name: &str) -> Result<bool, Reply> {
+    match req.query_param(name) {
+        None | Some("") => Ok(false),
+        Some(v) => nomad_proto::config::parse_go_bool(v).ok_or_else(|| {
+            text(
+                400,
+                &format!("Unknown option for {name}: strconv.ParseBool: parsing {v:?}: invalid syntax"),
+            )
+        }),
+    }
+}
+
+macro_rules! try_reply {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
+        }
+    };
+}
+
+pub(crate) fn monitor(state: &AgentState, req: &RecordedRequest) -> Reply {
+    let min_level = match req.query_param("log_level") {
+        None | Some("") => LogLevel::Info,
+        Some(l) => match l.parse::<LogLevel>() {
+            Ok(level) => level,
+            Err(_) => return text(400, &format!("Unknown log level: {l}")),
+        },
+    };
+    let log_json = try_reply!(bool_param(req, "log_json"));
+    let _location = try_reply!(bool_param(req, "log_include_location"));
+    let plain = try_reply!(bool_param(req, "plain"));
+    if req.query_param("node_id").is_some() && req.query_param("server_id").is_some() {
+        return text(400, "Cannot target node and server simultaneously");
+    }
+    try_reply!(acl(state, req, Capability::AgentRead));
+    let feed = state.monitor.clone();
+    let body = FrameWriter::new(feed, min_level, log_json, plain, false);
+    Reply::Stream {
+        content_type: if plain { "text/plain" } else { "application/json" },
+        body: Box::new(body),
+    }
+}
+
+pub(crate) fn export(state: &AgentState, req: &RecordedRequest) -> Reply {
+    let on_disk = try_reply!(bool_param(req, "on_disk"));
+    let follow = try_reply!(bool_param(req, "follow"));
+    let plain = try_reply!(bool_param(req, "plain"));
+    let service = req.query_param("service_name").filter(|s| !s.is_empty());
+    if req.query_param("node_id").is_some() && req.query_param("server_id").is_some() {
+        return text(400, "Cannot target node and server simultaneously");
+    }
+    match (on_disk, service) {
+        (true, Some(_)) => return text(400, "Cannot target journald and log file simultaneously"),
+        (false, None) => return text(400, "Either -service-name or -on-disk must be set"),
+        (true, None) if follow => return text(400, "Cannot follow log file"),
+        (false, Some(name)) if !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)) => {
+            return text(422, &format!("Invalid service name: {name}"))
+        }
+        _ => {}
+    }
+    try_reply!(acl(state, req, Capability::AgentRead));
+    let mut feed = state.monitor.clone();
+    if !follow {
+        feed.linger = Duration::ZERO;
+        feed.pace = None;
+    }
+    let body = FrameWriter::new(feed, LogLevel::Trace, false, plain, true);
+    Reply::Stream {
+        content_type: if plain { "text/plain" } else { "application/json" },
+        body: Box::new(body),
+    }
+}
+
+/// Generates the stream lazily, so a multi-GiB stream costs no memory.
+struct FrameWriter {
+    feed: MonitorFeed,
+    min_level: LogLevel,
+    json: bool,
+    plain: bool,
+    export: bool,
+    next_line: u64,
+    /// Raw log bytes not yet framed (lines split across frames).
+    raw: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+    offset: i64,
+    last_heartbeat: Instant,
+    lines_done_at: Option<Instant>,
+    finished: bool,
+}
+
+const FRAME_DATA: usize = 1024;
+const BATCH: usize = 32 * 1024;
+
+impl FrameWriter {
+    fn new(feed: MonitorFeed, min_level: LogLevel, json: bool, plain: bool, export: bool) -> Self {
+        FrameWriter {
+            feed,
+            min_level,
+            json,
+            plain,
+            export,
+            next_line: 0,
+            raw: Vec::with_capacity(2 * BATCH),
+            out: Vec::with_capacity(2 * BATCH),
+            out_pos: 0,
+            offset: 0,
+            last_heartbeat: Instant::now(),
+            lines_done_at: None,
+            finished: false,
+        }
+    }
+
+    fn heartbeat_due(&self) -> bool {
+        !self.plain && self.last_heartbeat.elapsed() >= Duration::from_secs(1)
+    }
+
+    fn push_heartbeat(&mut self) {
+        self.out.extend_from_slice(b"{}");
+        self.last_heartbeat = Instant::now();
+    }
+
+    fn push_frame(&mut self, data: &[u8]) {
+        if self.plain {
+            self.out.extend_from_slice(data);
+            return;
+        }
+        self.offset += data.len() as i64;
+        self.out.extend_from_slice(br#"{"#);
+        if self.export {
+            self.out
+                .extend_from_slice(format!(r#""Offset":{},"#, self.offset).as_bytes());
+        }
+        self.out.extend_from_slice(br#""Data":""#);
+        let start = self.out.len();
+        let len = base64::encoded_len(data.len(), true).unwrap_or(0);
+        self.out.resize(start + len, 0);
+        let _ = base64::engine::general_purpose::STANDARD.encode_slice(data, &mut self.out[start..]);
+        self.out.extend_from_slice(if self.export {
+            br#""}"# as &[u8]
+        } else {
+            br#"","FileEvent":"log"}"#
+        });
+    }
+
+    /// Fills `out` with the next batch; false at the end of the stream.
+    fn refill(&mut self) -> bool {
+        self.out.clear();
+        self.out_pos = 0;
+        if self.finished {
+            return false;
+        }
+        if self.heartbeat_due() {
+            self.push_heartbeat();
+        }
+        if self.next_line < self.feed.lines {
+            while self.raw.len() < BATCH && self.next_line < self.feed.lines {
+                let (level, line) = log_line(self.next_line, self.json);
+                self.next_line += 1;
+                if level >= self.min_level {
+                    self.raw.extend_from_slice(line.as_bytes());
+                    self.raw.push(b'\n');
+                }
+            }
+            let last = self.next_line >= self.feed.lines;
+            let raw = std::mem::take(&mut self.raw);
+            let mut start = 0;
+            while raw.len() - start >= FRAME_DATA || (last && start < raw.len()) {
+                let end = (start + FRAME_DATA).min(raw.len());
+                self.push_frame(&raw[start..end]);
+                start = end;
+            }
+            self.raw = raw;
+            self.raw.drain(..start);
+            if let Some(pace) = self.feed.pace {
+                std::thread::sleep(pace);
+            }
+            return true;
+        }
+        let done_at = *self.lines_done_at.get_or_insert_with(Instant::now);
+        if done_at.elapsed() < self.feed.linger {
+            let until_heartbeat = Duration::from_secs(1).saturating_sub(self.last_heartbeat.elapsed());
+            let left = self.feed.linger.saturating_sub(done_at.elapsed());
+            std::thread::sleep(until_heartbeat.min(left));
+            if self.heartbeat_due() {
+                self.push_heartbeat();
+            }
+            return true;
+        }
+        self.finished = true;
+        if let Some(err) = self.feed.trailing_error.take() {
+            self.out.extend_from_slice(err.as_bytes());
+            return true;
+        }
+        false
+    }
+}
+
+impl Read for FrameWriter {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.out_pos >= self.out.len() {
+            if !self.refill() {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}

@@ -1,0 +1,326 @@
+//! Live log streams end to end: real ureq against the test agent's generated streams.
+
+use std::time::{Duration, Instant};
+
+use nomad_blocking::proto::agent::{Monitor, MonitorExport, Target};
+use nomad_blocking::proto::stream::LogLevel;
+use nomad_blocking::proto::{BuildError, ResponseError};
+use nomad_blocking::test_agent::{log_line, MonitorFeed, TestAgent};
+use nomad_blocking::{Client, Error, TransportErrorKind};
+
+fn agent_with(feed: MonitorFeed) -> TestAgent {
+    TestAgent::builder().monitor(feed).start().expect("test agent")
+}
+
+fn expected_lines(count: u64, min: LogLevel, json: bool) -> Vec<String> {
+    (0..count)
+        .map(|i| log_line(i, json))
+        .filter(|(l, _)| *l >= min)
+        .map(|(_, t)| t)
+        .collect()
+}
+
+#[test]
+fn a_monitor_stream_of_thousands_of_lines_arrives_whole_and_ends_cleanly() {
+    let agent = agent_with(MonitorFeed {
+        lines: 20_000,
+        ..Default::default()
+    });
+    let client = agent.client().unwrap();
+    let stream = client
+        .agent()
+        .monitor(&Monitor::new().log_level(LogLevel::Trace))
+        .unwrap();
+    let lines: Vec<String> = stream.map(|l| l.expect("line").text).collect();
+    assert_eq!(lines.len(), 20_000);
+    assert_eq!(lines, expected_lines(20_000, LogLevel::Trace, false));
+    let req = agent.last_request().unwrap();
+    assert_eq!(req.path, "/v1/agent/monitor");
+    assert_eq!(req.query_param("log_level"), Some("trace"));
+}
+
+#[test]
+fn the_log_level_filter_is_sent_and_applied_by_the_agent() {
+    let agent = agent_with(MonitorFeed {
+        lines: 1_000,
+        ..Default::default()
+    });
+    let client = agent.client().unwrap();
+    let lines: Vec<String> = client
+        .agent()
+        .monitor(&Monitor::new().log_level(LogLevel::Warn))
+        .unwrap()
+        .map(|l| l.unwrap().text)
+        .collect();
+    assert_eq!(lines, expected_lines(1_000, LogLevel::Warn, false));
+    assert!(lines.iter().all(|l| l.contains("[WARN]") || l.contains("[ERROR]")));
+}
+
+#[test]
+fn log_json_streams_decode_into_typed_records() {
+    let agent = agent_with(MonitorFeed {
+        lines: 500,
+        ..Default::default()
+    });
+    let client = agent.client().unwrap();
+    let stream = client
+        .agent()
+        .monitor(&Monitor::new().log_json(true).log_level(LogLevel::Debug))
+        .unwrap();
+    let records: Vec<_> = stream.records().map(|r| r.expect("record")).collect();
+    assert_eq!(records.len(), expected_lines(500, LogLevel::Debug, true).len());
+    let first = &records[0];
+    assert_eq!(first.level, LogLevel::Info);
+    assert_eq!(first.module.as_deref(), Some("agent"));
+    assert!(first.message.starts_with("agent: event 0 handled"));
+    assert_eq!(first.fields["seq"], 0);
+    assert!(records.iter().all(|r| r.level >= LogLevel::Debug));
+}
+
+#[test]
+fn plain_streams_are_raw_text_split_into_lines() {
+    let agent = agent_with(MonitorFeed {
+        lines: 3_000,
+        ..Default::default()
+    });
+    let client = agent.client().unwrap();
+    let stream = client
+        .agent()
+        .monitor(&Monitor::new().plain(true).log_level(LogLevel::Trace))
+        .unwrap();
+    let lines: Vec<String> = stream.map(|l| l.unwrap().text).collect();
+    assert_eq!(lines, expected_lines(3_000, LogLevel::Trace, false));
+    assert_eq!(agent.last_request().unwrap().query_param("plain"), Some("true"));
+}
+
+#[test]
+fn an_error_appended_mid_stream_is_reported_after_the_lines_before_it() {
+    let agent = agent_with(MonitorFeed {
+        lines: 100,
+        trailing_error: Some("rpc error: EOF".into()),
+        ..Default::default()
+    });
+    let client = agent.client().unwrap();
+    let items: Vec<_> = client
+        .agent()
+        .monitor(&Monitor::new().log_level(LogLevel::Trace))
+        .unwrap()
+        .collect();
+    let (ok, err): (Vec<_>, Vec<_>) = items.into_iter().partition(Result::is_ok);
+    assert_eq!(ok.len(), 100);
+    assert_eq!(err.len(), 1, "exactly one error, then the end");
+    let err = err.into_iter().next().unwrap().unwrap_err();
+    assert!(matches!(err, Error::Response(ResponseError::Stream(_))), "{err:?}");
+    let chain = format!("{err} / {:?}", std::error::Error::source(&err));
+    assert!(chain.contains("rpc error: EOF"), "the agent's text is shown: {chain}");
+}
+
+#[test]
+fn a_quiet_stream_kept_alive_by_heartbeats_survives_a_short_read_timeout() {
+    let agent = agent_with(MonitorFeed {
+        lines: 10,
+        linger: Duration::from_millis(3_500),
+        ..Default::default()
+    });
+    let client = Client::builder()
+        .address(agent.url())
+        .read_timeout(Some(Duration::from_millis(1_800)))
+        .call_timeout(Some(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let stream = client
+        .agent()
+        .monitor(&Monitor::new().log_level(LogLevel::Trace))
+        .unwrap();
+    let lines: Vec<_> = stream
+        .map(|l| l.expect("no timeout on a healthy quiet stream"))
+        .collect();
+    assert_eq!(lines.len(), 10);
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "the stream stayed open past the call timeout"
+    );
+}
+
+#[test]
+fn a_stop_handle_ends_a_live_stream_from_another_thread() {
+    let agent = agent_with(MonitorFeed {
+        lines: 5,
+        linger: Duration::from_secs(30),
+        ..Default::default()
+    });
+    let client = agent.client().unwrap();
+    let mut stream = client
+        .agent()
+        .monitor(&Monitor::new().log_level(LogLevel::Trace))
+        .unwrap();
+    let stop = stream.stop_handle();
+    for _ in 0..5 {
+        stream.next().unwrap().unwrap();
+    }
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        stop.stop();
+    });
+    assert!(stream.next().is_none());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped within a heartbeat or two"
+    );
+    // Dropping the stream closes the connection; the agent keeps answering.
+    drop(stream);
+    assert!(client.agent().health().unwrap().is_healthy());
+}
+
+#[test]
+fn streams_need_agent_read_and_fail_before_streaming() {
+    let agent = TestAgent::builder().acl("root").start().unwrap();
+    let err = agent.client().unwrap().agent().monitor(&Monitor::new()).unwrap_err();
+    assert!(err.is_permission_denied(), "{err}");
+    let lines = agent
+        .client_with_token("root")
+        .unwrap()
+        .agent()
+        .monitor(&Monitor::new())
+        .unwrap()
+        .count();
+    assert!(lines > 0);
+}
+
+#[test]
+fn targeting_is_sent_as_node_id_or_server_id() {
+    let agent = agent_with(MonitorFeed {
+        lines: 3,
+        ..Default::default()
+    });
+    let client = agent.client().unwrap();
+    client
+        .agent()
+        .monitor(&Monitor::new().target(Target::Server("leader".into())))
+        .unwrap()
+        .for_each(drop);
+    assert_eq!(agent.last_request().unwrap().query_param("server_id"), Some("leader"));
+    client
+        .agent()
+        .monitor(&Monitor::new().target(Target::Node("f1b6".into())))
+        .unwrap()
+        .for_each(drop);
+    assert_eq!(agent.last_request().unwrap().query_param("node_id"), Some("f1b6"));
+}
+
+#[test]
+fn export_frames_carry_cumulative_offsets_and_end_at_the_end_of_the_file() {
+    let agent = agent_with(MonitorFeed {
+        lines: 2_000,
+        linger: Duration::from_secs(30),
+        ..Default::default()
+    });
+    let client = agent.client().unwrap();
+    let started = Instant::now();
+    let lines: Vec<_> = client
+        .agent()
+        .monitor_export(&MonitorExport::on_disk())
+        .unwrap()
+        .map(|l| l.unwrap())
+        .collect();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no follow: the export ends without lingering"
+    );
+    assert_eq!(lines.len(), 2_000);
+    let offsets: Vec<i64> = lines
+        .iter()
+        .map(|l| l.offset.expect("export frames have offsets"))
+        .collect();
+    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "offsets only grow");
+    let total: usize = expected_lines(2_000, LogLevel::Trace, false)
+        .iter()
+        .map(|l| l.len() + 1)
+        .sum();
+    assert_eq!(
+        *offsets.last().unwrap() as usize,
+        total,
+        "the last offset is the byte count"
+    );
+    assert_eq!(agent.last_request().unwrap().query_param("on_disk"), Some("true"));
+}
+
+#[test]
+fn export_combinations_the_agent_rejects_are_rejected_before_sending() {
+    let agent = TestAgent::start().unwrap();
+    let client = agent.client().unwrap();
+    let err = client
+        .agent()
+        .monitor_export(&MonitorExport::on_disk().follow(true))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Build(BuildError::InvalidArgument { argument: "follow", .. })
+        ),
+        "{err}"
+    );
+    let err = client.agent().monitor_export(&MonitorExport::service("")).unwrap_err();
+    assert!(matches!(err, Error::Build(_)), "{err}");
+    assert!(agent.requests().is_empty(), "nothing was sent");
+    // A service name the agent refuses surfaces its 422.
+    let err = client
+        .agent()
+        .monitor_export(&MonitorExport::service("bad name;rm"))
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422));
+}
+
+#[test]
+fn a_connection_cut_mid_frame_is_an_error_not_a_hang() {
+    // A raw server that sends half a frame in a chunked 200 and closes.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let frame = br#"{"Data":"aGVsbG8K","FileEvent":"log"}{"Data":"aGVs"#;
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let _ = s.write_all(head.as_bytes());
+        let _ = s.write_all(format!("{:x}\r\n", frame.len()).as_bytes());
+        let _ = s.write_all(frame);
+        let _ = s.write_all(b"\r\n0\r\n\r\n");
+    });
+    let client = Client::builder().address(format!("http://{addr}")).build().unwrap();
+    let items: Vec<_> = client.agent().monitor(&Monitor::new()).unwrap().collect();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].as_ref().unwrap().text, "hello");
+    let err = items[1].as_ref().unwrap_err();
+    assert!(matches!(err, Error::Response(ResponseError::Stream(_))), "{err:?}");
+}
+
+#[test]
+fn a_stream_whose_connection_drops_without_the_final_chunk_is_a_transport_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let frame = br#"{"Data":"aGVsbG8K","FileEvent":"log"}"#;
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let _ = s.write_all(head.as_bytes());
+        let _ = s.write_all(format!("{:x}\r\n", frame.len()).as_bytes());
+        let _ = s.write_all(frame);
+        let _ = s.write_all(b"\r\n");
+        // no terminating chunk: the connection just closes
+    });
+    let client = Client::builder().address(format!("http://{addr}")).build().unwrap();
+    let items: Vec<_> = client.agent().monitor(&Monitor::new()).unwrap().collect();
+    assert_eq!(items[0].as_ref().unwrap().text, "hello");
+    let err = items.last().unwrap().as_ref().unwrap_err();
+    match err {
+        Error::Transport(t) => assert_eq!(*t.kind(), TransportErrorKind::Protocol, "{t}"),
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
