@@ -1,0 +1,130 @@
+//! Request building and buffered parsing for the log-stream operations.
+
+use std::time::Duration;
+
+use nomad_proto::agent::{LogStreamRequest, Monitor, MonitorExport, Target};
+use nomad_proto::http::{Response, StatusCode};
+use nomad_proto::stream::{LogLevel, StreamFormat};
+use nomad_proto::{BuildError, Config, Endpoint, ResponseError, StreamingResponse, WithCallOptions};
+
+fn config() -> Config {
+    Config::builder()
+        .address("http://10.0.0.1:4646")
+        .token("t0k3n")
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn monitor_sends_every_option_as_the_agent_expects() {
+    let op = Monitor::new()
+        .log_level(LogLevel::Warn)
+        .log_json(true)
+        .log_include_location(true)
+        .plain(true)
+        .target(Target::Server("leader".into()))
+        .region("eu");
+    let req = op.to_request(&config()).unwrap();
+    assert_eq!(req.method(), "GET");
+    assert_eq!(
+        req.uri(),
+        "http://10.0.0.1:4646/v1/agent/monitor?log_level=warn&log_json=true&log_include_location=true&plain=true&server_id=leader&region=eu"
+    );
+    assert_eq!(req.headers().get_all("x-nomad-token").iter().count(), 1);
+    assert!(
+        req.extensions().get::<StreamingResponse>().is_some(),
+        "marked as a stream for transports"
+    );
+    assert_eq!(op.format(), StreamFormat::Plain);
+}
+
+#[test]
+fn monitor_defaults_send_no_options_and_use_frames() {
+    let op = Monitor::new();
+    let req = op.to_request(&config()).unwrap();
+    assert_eq!(req.uri(), "http://10.0.0.1:4646/v1/agent/monitor");
+    assert_eq!(op.format(), StreamFormat::Framed);
+}
+
+#[test]
+fn empty_target_ids_are_rejected_before_sending() {
+    let err = Monitor::new()
+        .target(Target::Node(" ".into()))
+        .to_request(&config())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BuildError::InvalidArgument {
+                argument: "node_id",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn export_sends_its_source_follow_and_a_go_duration() {
+    let op = MonitorExport::service("nomad.service")
+        .follow(true)
+        .logs_since(Duration::from_secs(3600));
+    let req = op.to_request(&config()).unwrap();
+    assert_eq!(
+        req.uri(),
+        "http://10.0.0.1:4646/v1/agent/monitor/export?service_name=nomad.service&follow=true&logs_since=3600s"
+    );
+    let req = MonitorExport::on_disk()
+        .logs_since(Duration::from_millis(1500))
+        .to_request(&config())
+        .unwrap();
+    assert_eq!(
+        req.uri(),
+        "http://10.0.0.1:4646/v1/agent/monitor/export?on_disk=true&logs_since=1500ms"
+    );
+}
+
+#[test]
+fn export_combinations_the_agent_rejects_never_leave_the_client() {
+    let err = MonitorExport::on_disk().follow(true).to_request(&config()).unwrap_err();
+    assert!(matches!(err, BuildError::InvalidArgument { argument: "follow", .. }));
+    let err = MonitorExport::service("").to_request(&config()).unwrap_err();
+    assert!(matches!(
+        err,
+        BuildError::InvalidArgument {
+            argument: "service_name",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_buffered_monitor_body_parses_into_lines() {
+    // "hello\nwor" + "ld\n" with a heartbeat between.
+    let body = br#"{"Data":"aGVsbG8Kd29y","FileEvent":"log"}{}{"Data":"bGQK","FileEvent":"log"}"#;
+    let resp = Response::builder().status(200).body(body.to_vec()).unwrap();
+    let lines = Monitor::new().parse_response(resp).unwrap();
+    let texts: Vec<_> = lines.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["hello", "world"]);
+}
+
+#[test]
+fn a_refused_stream_keeps_the_agents_status_and_text() {
+    let resp = Response::builder()
+        .status(400)
+        .body(b"Unknown log level: verbose".to_vec())
+        .unwrap();
+    let err = Monitor::new().parse_response(resp).unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
+    assert_eq!(err.message(), Some("Unknown log level: verbose"));
+}
+
+#[test]
+fn a_truncated_buffered_stream_is_a_stream_error() {
+    let resp = Response::builder()
+        .status(200)
+        .body(br#"{"Data":"aGVs"#.to_vec())
+        .unwrap();
+    let err = Monitor::new().parse_response(resp).unwrap_err();
+    assert!(matches!(err, ResponseError::Stream(_)), "{err:?}");
+}
