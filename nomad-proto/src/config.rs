@@ -160,14 +160,22 @@ impl fmt::Display for Address {
     }
 }
 
+/// Replaces `user:password@` in an address with `<redacted>@`, also when the scheme is missing
+/// (`admin:pw@host:4646`), which is exactly the input that gets rejected and shown in an error.
 fn redact_userinfo(input: &str) -> String {
-    if let Some((scheme, rest)) = input.split_once("://") {
-        let end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..end].rfind('@') {
-            return format!("{scheme}://<redacted>@{}", &rest[at + 1..]);
-        }
+    let (scheme, rest) = match input.split_once("://") {
+        Some((scheme, rest)) => (&input[..scheme.len() + 3], rest),
+        None => ("", input),
+    };
+    let slashes = rest.len() - rest.trim_start_matches('/').len();
+    let (slashes, rest) = rest.split_at(slashes);
+    // The last `@` anywhere, not only in the authority: a password holding a raw `/`, `?` or
+    // `#` (`https://u:ab/c@host`) ends the authority early, yet must not leak into the error.
+    // An `@` in a path prefix is over-redacted, which is harmless.
+    match rest.rfind('@') {
+        Some(at) => format!("{scheme}{slashes}<redacted>@{}", &rest[at + 1..]),
+        None => input.to_owned(),
     }
-    input.to_owned()
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -489,7 +497,10 @@ impl ConfigBuilder {
         self
     }
 
-    /// An extra header for every request. Validated by [`ConfigBuilder::build`].
+    /// An extra header for every request. Validated by [`ConfigBuilder::build`]: the value must
+    /// be ASCII without control characters. An `X-Nomad-Token` given here is sent only when no
+    /// token is set (the token replaces it), and credential headers (`Authorization`,
+    /// `X-Nomad-Token`, …) are never shown by `Debug`.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -572,16 +583,27 @@ impl ConfigBuilder {
                 name: name.clone(),
                 reason: "not a valid header name".into(),
             })?;
-            let v = HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader {
+            let invalid = || BuildError::InvalidHeader {
                 name: name.clone(),
                 reason: "value holds a control or non-ASCII character".into(),
-            })?;
+            };
+            if !value.is_ascii() {
+                return Err(invalid());
+            }
+            let mut v = HeaderValue::from_str(value).map_err(|_| invalid())?;
+            // Credentials given as extra headers stay out of `Debug` output like the token does.
+            if SENSITIVE_HEADERS.contains(&n.as_str()) {
+                v.set_sensitive(true);
+            }
             headers.append(n, v);
         }
 
-        // Credentials in the URL come first, then the explicit setting, then NOMAD_HTTP_AUTH.
-        let basic_auth = url_auth
-            .or_else(|| self.basic_auth.clone())
+        // The explicit setting comes first, then credentials in the address URL (explicit or
+        // NOMAD_ADDR), then NOMAD_HTTP_AUTH.
+        let basic_auth = self
+            .basic_auth
+            .clone()
+            .or(url_auth)
             .or_else(|| self.lookup("NOMAD_HTTP_AUTH").map(|v| BasicAuth::parse(&v)));
         if let Some(auth) = &basic_auth {
             auth.header_value()?;
@@ -641,6 +663,9 @@ impl ConfigBuilder {
         })
     }
 }
+
+/// Extra headers whose values are credentials: marked sensitive so `Debug` never shows them.
+const SENSITIVE_HEADERS: [&str; 4] = ["x-nomad-token", "authorization", "proxy-authorization", "cookie"];
 
 /// Parses a boolean the way Go's `strconv.ParseBool` does.
 pub fn parse_go_bool(value: &str) -> Option<bool> {

@@ -118,7 +118,6 @@ impl<'a> Spec<'a> {
     }
 
     /// Adds a JSON body (with `Content-Type: application/json`).
-    #[allow(dead_code)] // first used by the keyring and scheduler-config operations
     pub(crate) fn json<T: serde::Serialize>(mut self, body: &T) -> Result<Self, BuildError> {
         self.body = Some(serde_json::to_vec(body).map_err(BuildError::Encode)?);
         Ok(self)
@@ -158,7 +157,8 @@ impl<'a> Spec<'a> {
             headers.insert(http::header::AUTHORIZATION, auth.header_value()?);
         }
         // Exactly one token header: the per-call token, else the client-wide one. It replaces any
-        // X-Nomad-Token given as an extra header (two make the agent answer 400).
+        // X-Nomad-Token given as an extra header (two make the agent answer 400); with no token
+        // at all, such an extra header is sent as given.
         let per_call;
         let token = match &self.options.token {
             Some(t) => {
@@ -167,8 +167,8 @@ impl<'a> Spec<'a> {
             }
             None => config.token(),
         };
-        headers.remove("x-nomad-token");
         if let Some(token) = token {
+            // `insert` drops every earlier value of the header.
             headers.insert("x-nomad-token", token.header_value().clone());
         }
         if self.body.is_some() {

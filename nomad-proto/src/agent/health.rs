@@ -32,6 +32,24 @@ impl AgentRole {
 /// `text/plain` content type); that is a health report, not a failure, so both the 200 and that
 /// 500 decode into a [`HealthReport`]. Only other statuses or undecodable bodies are errors.
 /// Go: `Agent().Health()`. Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#health>
+///
+/// ```
+/// use nomad_proto::{agent::{AgentRole, GetHealth}, Config, Endpoint};
+///
+/// let op = GetHealth::new().role(AgentRole::Server);
+/// let req = op.to_request(&Config::default())?;
+/// assert_eq!(req.uri(), "http://127.0.0.1:4646/v1/agent/health?type=server");
+///
+/// // An unhealthy agent: 500, a JSON body, and a text/plain content type.
+/// let resp = http::Response::builder()
+///     .status(500)
+///     .header("content-type", "text/plain; charset=utf-8")
+///     .body(br#"{"server":{"ok":false,"message":"no leader"}}"#.to_vec())?;
+/// let report = op.parse_response(resp)?;
+/// assert!(!report.is_healthy());
+/// assert_eq!(report.problems(), ["server: no leader"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct GetHealth {
     /// Limit the check to these roles (`type=` repeated). A role the agent does not run is

@@ -232,6 +232,20 @@ impl Endpoint for ListServers {
 /// ACL: `agent:write`. Client agents only (501 on a server-only agent). Success is 200 with an
 /// empty body. Go: `Agent().SetServers(addrs)`.
 /// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#update-servers>
+///
+/// ```
+/// use nomad_proto::{agent::SetServers, Config, Endpoint};
+///
+/// let op = SetServers::new(["10.0.0.1:4647", "10.0.0.2:4647"]);
+/// let req = op.to_request(&Config::default())?;
+/// assert_eq!(req.method(), "PUT");
+/// // One `address` parameter per server, never comma-joined.
+/// assert_eq!(req.uri().query(), Some("address=10.0.0.1%3A4647&address=10.0.0.2%3A4647"));
+///
+/// // Success is a 200 with an empty body.
+/// op.parse_response(http::Response::builder().status(200).body(Vec::new())?)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct SetServers {
     /// Server addresses (`host:port`), each sent as its own `address=` parameter. At least one.
@@ -286,6 +300,32 @@ impl Endpoint for SetServers {
 /// [`ResponseError::JoinFailed`], which keeps `num_joined` and the message. A warning stays
 /// visible in [`JoinResult::warning`]. Go: `Agent().Join(addrs...)`.
 /// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#join-agent>
+///
+/// ```
+/// use nomad_proto::{agent::Join, Config, Endpoint, ResponseError};
+///
+/// let op = Join::new(["10.0.0.4", "10.0.0.5"]);
+/// let req = op.to_request(&Config::default())?;
+/// assert_eq!(req.uri(), "http://127.0.0.1:4646/v1/agent/join?address=10.0.0.4&address=10.0.0.5");
+///
+/// // The agent reports a failed join inside a 200 answer.
+/// let body = br#"{"num_joined":1,"error":"1 error occurred:\n\t* Failed to join 10.0.0.5:4648: i/o timeout\n\n","warning":""}"#;
+/// let resp = http::Response::builder().status(200).body(body.to_vec())?;
+/// match op.parse_response(resp) {
+///     Err(ResponseError::JoinFailed { num_joined, message }) => {
+///         assert_eq!(num_joined, 1);
+///         assert!(message.ends_with("i/o timeout"));
+///     }
+///     other => panic!("{other:?}"),
+/// }
+///
+/// // A warning (Nomad 2.0 without agent:write) does not fail the call.
+/// let body = br#"{"num_joined":2,"error":"","warning":"anonymous server join is deprecated"}"#;
+/// let joined = op.parse_response(http::Response::builder().status(200).body(body.to_vec())?)?;
+/// assert_eq!(joined.num_joined, 2);
+/// assert_eq!(joined.warning.as_deref(), Some("anonymous server join is deprecated"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Join {
     /// Addresses to join (`host` or `host:port`; serf's default port is 4648). At least one.
@@ -355,6 +395,19 @@ impl Endpoint for Join {
 /// member name (e.g. `nomad-2.global`); `prune` also removes it from the member list.
 /// Success is 200 with an empty body. Go: `Agent().ForceLeave(node)` /
 /// `ForceLeaveWithOptions`. Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#force-leave-agent>
+///
+/// ```
+/// use nomad_proto::{agent::ForceLeave, Config, Endpoint};
+///
+/// let op = ForceLeave::new("nomad-2.global").prune(true);
+/// let req = op.to_request(&Config::default())?;
+/// assert_eq!(req.method(), "PUT");
+/// assert_eq!(req.uri(), "http://127.0.0.1:4646/v1/agent/force-leave?node=nomad-2.global&prune=1");
+///
+/// let denied = http::Response::builder().status(403).body(b"Permission denied".to_vec())?;
+/// assert!(op.parse_response(denied).unwrap_err().is_permission_denied());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct ForceLeave {
     /// The serf member name.

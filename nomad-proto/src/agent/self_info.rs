@@ -15,6 +15,24 @@ use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};
 /// ACL: `agent:read`. Any agent. On a client-only agent `member` is the zero member (see
 /// [`AgentMember::is_empty`]). Go: `Agent().Self()`.
 /// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#query-self>
+///
+/// ```
+/// use nomad_proto::{agent::GetSelf, Config, Endpoint};
+///
+/// let op = GetSelf::new();
+/// assert_eq!(op.to_request(&Config::default())?.uri(), "http://127.0.0.1:4646/v1/agent/self");
+///
+/// // A client-only agent: the zero member, and a `client` stats section.
+/// let body = br#"{"config":{"Region":"global","Datacenter":"dc1","Version":{"Version":"2.0.5","VersionPrerelease":""}},
+///   "member":{"Name":"","Addr":null,"Port":0,"Tags":null,"Status":"none"},
+///   "stats":{"client":{"known_servers":"10.0.0.1:4647","num_allocations":"2"}}}"#;
+/// let me = op.parse_response(http::Response::builder().status(200).body(body.to_vec())?)?;
+/// assert!(me.member.is_empty());
+/// assert!(me.is_client() && !me.is_server());
+/// assert_eq!(me.config.version().as_deref(), Some("2.0.5"));
+/// assert_eq!(me.stat("client", "num_allocations"), Some("2"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct GetSelf {
     /// Per-call overrides.
@@ -69,6 +87,28 @@ impl AgentSelf {
     /// True if the agent runs a client (has a `client` stats section).
     pub fn is_client(&self) -> bool {
         self.stats.contains_key("client")
+    }
+    /// The agent's node name as Go's `Agent().NodeName()` reports it: the serf member name
+    /// (`nomad-1.global`). A client-only agent has no member; then the configured `NodeName`
+    /// (`nomad-client-1`, without a region). `None` if neither is set.
+    pub fn node_name(&self) -> Option<&str> {
+        Some(self.member.name.as_str())
+            .filter(|n| !n.is_empty())
+            .or_else(|| self.config.node_name())
+    }
+    /// The agent's datacenter: `config.Datacenter`, else the member's `dc` tag (Go:
+    /// `Agent().Datacenter()`).
+    pub fn datacenter(&self) -> Option<&str> {
+        self.config
+            .datacenter()
+            .or_else(|| self.member.datacenter().filter(|d| !d.is_empty()))
+    }
+    /// The agent's region: `config.Region`, else the member's `region` tag (Go:
+    /// `Agent().Region()`).
+    pub fn region(&self) -> Option<&str> {
+        self.config
+            .region()
+            .or_else(|| self.member.region().filter(|r| !r.is_empty()))
     }
 }
 
