@@ -9,8 +9,11 @@
 //! on) and walks through every agent endpoint, including the error paths. With `NOMAD_ADDR` set,
 //! it reads the same `NOMAD_*` variables as the `nomad` CLI and runs only read-only calls.
 
-use nomad_blocking::proto::agent::{AgentRole, ListMembers};
-use nomad_blocking::test_agent::{Role, TestAgent};
+use std::time::{Duration, Instant};
+
+use nomad_blocking::proto::agent::{AgentRole, ListMembers, Monitor, Pprof};
+use nomad_blocking::proto::stream::LogLevel;
+use nomad_blocking::test_agent::{MonitorFeed, Role, TestAgent};
 use nomad_blocking::{Client, Error, WithCallOptions};
 
 fn main() {
@@ -97,6 +100,64 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
         }
         println!("healthy: {}", h.is_healthy());
     });
+
+    section("GET /v1/agent/host");
+    show("host", client.agent().host(), |h| {
+        let d = &h.host_data;
+        println!("OS: {}", d.os);
+        println!(
+            "{} network addresses, {} environment variables",
+            d.network.len(),
+            d.environment.len()
+        );
+        for (mount, usage) in &d.disk {
+            println!("  disk {mount}: {} of {} MiB used", usage.used_mb, usage.disk_mb);
+        }
+    });
+
+    section("GET /v1/agent/schedulers and /v1/agent/schedulers/config");
+    show("schedulers", client.agent().scheduler_workers_info(), |w| {
+        println!("server {} runs {} workers", w.server_id, w.schedulers.len());
+        for worker in w.schedulers.iter().take(3) {
+            println!(
+                "  {} {:<8} {:<17} {:?}",
+                &worker.id[worker.id.len().saturating_sub(8)..],
+                worker.status.as_str(),
+                worker.workload_status.as_str(),
+                worker.enabled_schedulers
+            );
+        }
+    });
+    show("scheduler config", client.agent().scheduler_worker_config(), |c| {
+        println!("num_schedulers={} enabled={:?}", c.num_schedulers, c.enabled_schedulers);
+    });
+
+    section("GET /v1/agent/monitor (a few seconds of live logs)");
+    tail_logs(client, Duration::from_secs(3))?;
+    Ok(())
+}
+
+/// Prints the agent's live logs for `how_long`, then stops the stream from another thread.
+fn tail_logs(client: &Client, how_long: Duration) -> Result<(), Error> {
+    let stream = client.agent().monitor(&Monitor::new().log_level(LogLevel::Info))?;
+    let stop = stream.stop_handle();
+    std::thread::spawn(move || {
+        std::thread::sleep(how_long);
+        stop.stop();
+    });
+    let started = Instant::now();
+    let mut shown = 0;
+    for line in stream {
+        let line = line?;
+        if shown < 12 {
+            println!("  | {}", line.text);
+        }
+        shown += 1;
+    }
+    println!(
+        "({shown} lines in {:.1} s; the stream was stopped with a StopHandle)",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -108,9 +169,15 @@ fn real_agent(addr: &str) -> Result<(), Error> {
 
 fn test_agent() -> Result<(), Error> {
     const TOKEN: &str = "0b6f7c6e-tour-management-token";
+    let feed = MonitorFeed {
+        lines: 1_000_000,
+        pace: Some(Duration::from_millis(200)),
+        ..Default::default()
+    };
     let agent = TestAgent::builder()
         .role(Role::Both)
         .acl(TOKEN)
+        .monitor(feed)
         .start()
         .map_err(|e| nomad_blocking::TransportError::new(nomad_blocking::TransportErrorKind::Io(e.kind()), e))?;
     println!(
@@ -146,6 +213,57 @@ fn test_agent() -> Result<(), Error> {
     for m in client.agent().members()?.members {
         println!("  {:<16} {}", m.name, m.status);
     }
+
+    section("PUT /v1/agent/reload");
+    client.agent().reload()?;
+    println!("configuration reloaded");
+
+    section("PUT /v1/agent/schedulers/config");
+    let config = client
+        .agent()
+        .set_scheduler_worker_config(4, ["_core", "service", "batch"])?;
+    println!(
+        "now num_schedulers={} enabled={:?}",
+        config.num_schedulers, config.enabled_schedulers
+    );
+    let err = client.agent().set_scheduler_worker_config(4, ["service"]).unwrap_err();
+    println!("without _core (rejected before sending): {err}");
+
+    section("Gossip keyring: /v1/agent/keyring/{list,install,use,remove}");
+    let new_key = "ZGVmZ2hpamtsbW5vcHFycw==";
+    let keys = client.agent().list_keys()?;
+    println!("{} key(s) on {} nodes", keys.keys.len(), keys.num_nodes);
+    client.agent().install_key(new_key)?;
+    client.agent().use_key(new_key)?;
+    let keys = client.agent().list_keys()?;
+    println!("after install + use: {} key(s)", keys.keys.len());
+    let old: Vec<String> = keys.keys.keys().filter(|k| k.as_str() != new_key).cloned().collect();
+    for key in old {
+        client.agent().remove_key(key)?;
+    }
+    println!(
+        "after removing the old key: {} key(s)",
+        client.agent().list_keys()?.keys.len()
+    );
+
+    section("GET /v1/agent/pprof/*");
+    let cmdline = client.agent().pprof(&Pprof::cmdline())?;
+    println!(
+        "cmdline: {:?}",
+        String::from_utf8_lossy(&cmdline.data).replace('\0', " ")
+    );
+    let heap = client.agent().lookup("heap")?;
+    println!(
+        "heap profile: {} bytes ({:?}, file {:?})",
+        heap.data.len(),
+        heap.content_type,
+        heap.file_name
+    );
+    let mut sink = std::io::sink();
+    let streamed = client
+        .agent()
+        .write_profile(&Pprof::cpu_profile().seconds(1), &mut sink)?;
+    println!("1 s CPU profile streamed to a writer: {streamed} bytes");
 
     section("GET /v1/agent/health when the server has no leader");
     agent.with_state(|s| s.has_leader = false);

@@ -4,10 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nomad_proto::agent::{
-    AgentRole, AgentSelf, ForceLeave, GetHealth, GetSelf, HealthReport, Join, JoinResult, ListMembers, ListServers,
-    ServerMembers, SetServers,
+    AgentRole, AgentSelf, ForceLeave, GetHealth, GetHostData, GetSchedulerWorkerConfig, GetSchedulerWorkersInfo,
+    GetSelf, HealthReport, HostDataResponse, InstallKey, Join, JoinResult, KeyringResponse, ListKeys, ListMembers,
+    ListServers, Pprof, Profile, Reload, RemoveKey, SchedulerWorkerConfig, SchedulerWorkersInfo, ServerMembers,
+    SetSchedulerWorkerConfig, SetServers, Target, UseKey,
 };
-use nomad_proto::{Config, ConfigBuilder, Endpoint};
+use nomad_proto::http::StatusCode;
+use nomad_proto::{Config, ConfigBuilder, Endpoint, ResponseError, Secret};
 
 use crate::error::{Error, SetupError};
 use crate::transport::{ProxyPolicy, Transport, TransportSettings, UreqTransport};
@@ -179,6 +182,182 @@ impl<T: Transport> Agent<'_, T> {
     pub fn health_of(&self, role: AgentRole) -> Result<HealthReport, Error> {
         self.client.call(&GetHealth::new().role(role))
     }
+
+    /// `GET /v1/agent/self`, then the agent's node name: the serf member name
+    /// (`nomad-1.global`), or the configured `NodeName` on a client-only agent (which has no
+    /// member). An agent that reports neither is a [`ResponseError::MissingValue`].
+    /// Go: `Agent().NodeName()` (which caches it; this asks the agent each time).
+    pub fn node_name(&self) -> Result<String, Error> {
+        let me = self.self_info()?;
+        required(me.node_name(), "node name (member.Name or config.NodeName)")
+    }
+
+    /// `GET /v1/agent/self`, then the agent's datacenter (`config.Datacenter`).
+    /// Go: `Agent().Datacenter()`.
+    pub fn datacenter(&self) -> Result<String, Error> {
+        let me = self.self_info()?;
+        required(me.datacenter(), "datacenter (config.Datacenter)")
+    }
+
+    /// `GET /v1/agent/self`, then the agent's region (`config.Region`). Go: `Agent().Region()`.
+    pub fn region(&self) -> Result<String, Error> {
+        let me = self.self_info()?;
+        required(me.region(), "region (config.Region)")
+    }
+
+    /// `PUT /v1/agent/reload` (ACL `agent:write`, any agent): the agent re-reads its
+    /// configuration files, as on `SIGHUP`. A failed reload is a 500 carrying the agent's error
+    /// text. Go: `Agent().Reload(nil, nil)`; python-nomad: none.
+    pub fn reload(&self) -> Result<(), Error> {
+        self.client.call(&Reload::new())
+    }
+
+    /// `GET /v1/agent/host` (ACL `agent:read`; **with ACLs off the agent needs
+    /// `enable_debug = true`**, else a 403 whose message says so): OS, network, DNS, hosts
+    /// file, environment and disks of the agent's host. Go: `Agent().Host("", "", nil)`;
+    /// python-nomad: none.
+    pub fn host(&self) -> Result<HostDataResponse, Error> {
+        self.client.call(&GetHostData::new())
+    }
+
+    /// `GET /v1/agent/host?node_id=…` or `?server_id=…`: another agent's host data, forwarded
+    /// by this one; [`HostDataResponse::agent_id`] names who answered.
+    /// Go: `Agent().Host(serverID, nodeID, nil)`.
+    pub fn host_of(&self, target: Target) -> Result<HostDataResponse, Error> {
+        self.client.call(&GetHostData::new().target(target))
+    }
+
+    /// `GET /v1/agent/schedulers` (ACL `agent:read`, server agents; a client-only agent gives
+    /// [`Error::is_wrong_role`]): the scheduler workers and what each is doing.
+    /// Go: `Agent().GetSchedulerWorkersInfo(nil)`; python-nomad: none.
+    pub fn scheduler_workers_info(&self) -> Result<SchedulerWorkersInfo, Error> {
+        self.client.call(&GetSchedulerWorkersInfo::new())
+    }
+
+    /// `GET /v1/agent/schedulers/config` (ACL `agent:read`, server agents): the worker pool
+    /// size and enabled schedulers. Go: `Agent().GetSchedulerWorkerConfig(nil)`.
+    pub fn scheduler_worker_config(&self) -> Result<SchedulerWorkerConfig, Error> {
+        self.client.call(&GetSchedulerWorkerConfig::new())
+    }
+
+    /// `PUT /v1/agent/schedulers/config` (ACL `agent:write`, server agents): sets the worker
+    /// pool until the next restart and returns the settings in force. `enabled_schedulers` must
+    /// hold `_core` and only built-in schedulers (checked before sending); a
+    /// `num_schedulers` above the server's CPU count is the agent's `400 Invalid request`.
+    /// Go: `Agent().SetSchedulerWorkerConfig(args, nil)`.
+    pub fn set_scheduler_worker_config<I, S>(
+        &self,
+        num_schedulers: u32,
+        enabled_schedulers: I,
+    ) -> Result<SchedulerWorkerConfig, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.client
+            .call(&SetSchedulerWorkerConfig::new(num_schedulers, enabled_schedulers))
+    }
+
+    /// `GET /v1/agent/keyring/list` (ACL `agent:write`, server agents): the gossip encryption
+    /// keys and how many servers hold each. Go: `Agent().ListKeys()`; CLI:
+    /// `nomad operator gossip keyring list`.
+    pub fn list_keys(&self) -> Result<KeyringResponse, Error> {
+        self.client.call(&ListKeys::new())
+    }
+
+    /// `PUT /v1/agent/keyring/install` (ACL `agent:write`, server agents): installs a gossip
+    /// key (base64 of 16, 24 or 32 bytes, checked before sending). Go: `Agent().InstallKey(key)`.
+    pub fn install_key(&self, key: impl Into<Secret>) -> Result<KeyringResponse, Error> {
+        self.client.call(&InstallKey::new(key))
+    }
+
+    /// `PUT /v1/agent/keyring/use` (ACL `agent:write`, server agents): makes an installed key
+    /// the primary gossip key. Go: `Agent().UseKey(key)`.
+    pub fn use_key(&self, key: impl Into<Secret>) -> Result<KeyringResponse, Error> {
+        self.client.call(&UseKey::new(key))
+    }
+
+    /// `PUT /v1/agent/keyring/remove` (ACL `agent:write`, server agents): removes a gossip key
+    /// (not the primary one). Go: `Agent().RemoveKey(key)`.
+    pub fn remove_key(&self, key: impl Into<Secret>) -> Result<KeyringResponse, Error> {
+        self.client.call(&RemoveKey::new(key))
+    }
+
+    /// `GET /v1/agent/pprof/profile?seconds=…` (ACL `agent:write`; **with ACLs off the agent
+    /// needs `enable_debug = true`**): a CPU profile recorded for `seconds` (0: the agent's
+    /// default of 1). The call timeout is extended by `seconds`. Go: `Agent().CPUProfile(opts, nil)`;
+    /// python-nomad: none.
+    pub fn cpu_profile(&self, seconds: u32) -> Result<Profile, Error> {
+        self.client.call(&Pprof::cpu_profile().seconds(seconds))
+    }
+
+    /// `GET /v1/agent/pprof/trace?seconds=…`: an execution trace recorded for `seconds`.
+    /// Go: `Agent().Trace(opts, nil)`.
+    pub fn trace(&self, seconds: u32) -> Result<Profile, Error> {
+        self.client.call(&Pprof::trace().seconds(seconds))
+    }
+
+    /// `GET /v1/agent/pprof/<name>`: a named runtime profile (`goroutine`, `heap`, `allocs`,
+    /// `block`, `mutex`, `threadcreate`) in the binary format. An unknown name is a 404.
+    /// Go: `Agent().Lookup(name, opts, nil)`.
+    pub fn lookup(&self, name: &str) -> Result<Profile, Error> {
+        self.client.call(&Pprof::lookup(name))
+    }
+
+    /// Any profile request ([`Pprof`]: text output, another agent, …), read into memory.
+    /// For large profiles prefer [`Agent::write_profile`].
+    pub fn pprof(&self, op: &Pprof) -> Result<Profile, Error> {
+        self.client.call(op)
+    }
+
+    /// Streams a profile into `out` (a file, a socket, …) without holding it in memory, and
+    /// returns the number of bytes written. The response body limit does not apply. An error
+    /// answer (403, 404, …) is read only up to 64 KiB, to build the [`Error::Response`]; a
+    /// failure of `out` is [`Error::Write`].
+    ///
+    /// ```no_run
+    /// use nomad_blocking::proto::agent::Pprof;
+    ///
+    /// let client = nomad_blocking::Client::from_env()?;
+    /// let mut file = std::fs::File::create("heap.pb.gz").expect("create file");
+    /// let bytes = client.agent().write_profile(&Pprof::lookup("heap").gc(true), &mut file)?;
+    /// println!("wrote {bytes} bytes; inspect with `go tool pprof heap.pb.gz`");
+    /// # Ok::<(), nomad_blocking::Error>(())
+    /// ```
+    pub fn write_profile<W: std::io::Write + ?Sized>(&self, op: &Pprof, out: &mut W) -> Result<u64, Error> {
+        let request = op.to_request(self.client.config())?;
+        let response = self.client.transport().send_streaming(request)?;
+        let (parts, mut body) = response.into_parts();
+        if parts.status != StatusCode::OK {
+            let start = crate::stream::read_bounded(&mut body, crate::stream::ERROR_BODY_LIMIT);
+            op.check_status(parts.status, &start)?;
+        }
+        copy_body(&mut body, out)
+    }
+}
+
+fn required(value: Option<&str>, what: &'static str) -> Result<String, Error> {
+    value
+        .map(str::to_owned)
+        .ok_or(Error::Response(ResponseError::MissingValue { what }))
+}
+
+/// Copies a response body into `out`, telling read (transport) failures from write failures.
+fn copy_body<W: std::io::Write + ?Sized>(body: &mut crate::BodyReader, out: &mut W) -> Result<u64, Error> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut written: u64 = 0;
+    loop {
+        let n = match std::io::Read::read(body, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::Transport(crate::stream::io_to_transport(e))),
+        };
+        out.write_all(&buf[..n]).map_err(Error::Write)?;
+        written += n as u64;
+    }
+    out.flush().map_err(Error::Write)?;
+    Ok(written)
 }
 
 /// Builds a [`Client`] with the ureq transport: connection settings (see
@@ -268,7 +447,7 @@ impl ClientBuilder {
             Some(c) => c,
             None => self.builder.build()?,
         };
-        let transport = UreqTransport::new(config.tls(), self.settings)?;
+        let transport = UreqTransport::new(&config, self.settings)?;
         Ok(Client::with_transport(config, transport))
     }
 }

@@ -23,6 +23,11 @@ pub enum Error {
     /// The agent answered, but with an error status or a body that does not decode.
     #[error(transparent)]
     Response(#[from] ResponseError),
+    /// A response body could not be written to the caller's destination (e.g. the file a
+    /// profile is streamed to, see [`crate::Agent::write_profile`]). The agent's answer was
+    /// fine.
+    #[error("cannot write the response body to its destination")]
+    Write(#[source] std::io::Error),
 }
 
 impl Error {
@@ -56,9 +61,38 @@ impl Error {
     pub fn is_wrong_role(&self) -> bool {
         self.as_response().is_some_and(ResponseError::is_wrong_role)
     }
-    /// True for a timeout of any kind.
+    /// True for a 401 from the agent: no token where one is required (the Task API socket
+    /// answers `401 Unauthorized` to a request without a token).
+    pub fn is_unauthorized(&self) -> bool {
+        self.as_response().is_some_and(ResponseError::is_unauthorized)
+    }
+    /// True for a timeout of any kind; [`Error::timeout_kind`] says which.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Transport(t) if matches!(t.kind(), TransportErrorKind::Timeout(_)))
+    }
+    /// Which timeout fired, if this is a timeout.
+    pub fn timeout_kind(&self) -> Option<TimeoutKind> {
+        match self {
+            Error::Transport(t) => match t.kind() {
+                TransportErrorKind::Timeout(k) => Some(*k),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    /// What went wrong with TLS, if the TLS handshake (or a TLS alert) failed the call.
+    pub fn tls_problem(&self) -> Option<&TlsProblem> {
+        match self {
+            Error::Transport(t) => match t.kind() {
+                TransportErrorKind::Tls(p) => Some(p),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    /// True when the agent could not be reached at all (refused, no such socket, DNS).
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Transport(t) if *t.kind() == TransportErrorKind::Connect)
     }
 }
 
@@ -198,9 +232,14 @@ impl fmt::Display for TransportErrorKind {
 }
 
 /// A request did not get a complete HTTP answer.
+///
+/// `Display` names the agent (when the transport knows it) and what went wrong, e.g.
+/// `unix:///run/nomad/api.sock: cannot connect to the agent`; the underlying error (an OS error,
+/// the TLS alert) is its [`source`](std::error::Error::source).
 #[derive(Debug)]
 pub struct TransportError {
     kind: TransportErrorKind,
+    agent: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -209,13 +248,18 @@ impl TransportError {
     pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         TransportError {
             kind,
+            agent: None,
             source: Some(source.into()),
         }
     }
 
     /// An error of `kind` with no further cause.
     pub fn from_kind(kind: TransportErrorKind) -> Self {
-        TransportError { kind, source: None }
+        TransportError {
+            kind,
+            agent: None,
+            source: None,
+        }
     }
 
     /// Wraps any error from a custom transport ([`TransportErrorKind::Other`]); a
@@ -226,6 +270,7 @@ impl TransportError {
             Ok(t) => *t,
             Err(other) => TransportError {
                 kind: TransportErrorKind::Other,
+                agent: None,
                 source: Some(other),
             },
         }
@@ -235,10 +280,25 @@ impl TransportError {
     pub fn kind(&self) -> &TransportErrorKind {
         &self.kind
     }
+
+    /// The agent address the request went to (`https://10.0.0.5:4646`, `unix:///…`), when the
+    /// transport knows it. Never holds credentials.
+    pub fn agent(&self) -> Option<&str> {
+        self.agent.as_deref()
+    }
+
+    /// Names the agent address the request went to (shown by `Display`).
+    pub fn at(mut self, agent: impl Into<String>) -> Self {
+        self.agent = Some(agent.into());
+        self
+    }
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(agent) = &self.agent {
+            write!(f, "{agent}: ")?;
+        }
         fmt::Display::fmt(&self.kind, f)
     }
 }

@@ -21,8 +21,8 @@
 //! - [`Transport`] is implemented by [`UreqTransport`] (rustls, pooled keep-alive connections,
 //!   gzip, explicit timeouts and body limit, no redirects, no proxy unless asked) and by any
 //!   closure `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>`.
-//! - [`Error`] says which side failed: [`Error::Build`], [`Error::Setup`], [`Error::Transport`]
-//!   or [`Error::Response`].
+//! - [`Error`] says which side failed: [`Error::Build`], [`Error::Setup`], [`Error::Transport`],
+//!   [`Error::Response`], or [`Error::Write`] (the destination of a streamed profile).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

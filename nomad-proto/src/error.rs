@@ -65,6 +65,23 @@ impl BuildError {
 const DISPLAY_BODY_LIMIT: usize = 512;
 
 /// The agent answered, but not with what the operation expects.
+///
+/// ```
+/// use nomad_proto::{agent::ListServers, Endpoint, ResponseError};
+///
+/// // A server-only agent has no server list: 501 `Invalid method`.
+/// let resp = http::Response::builder().status(501).body(b"Invalid method".to_vec())?;
+/// let err = ListServers::new().parse_response(resp).unwrap_err();
+/// assert!(err.is_wrong_role());
+/// assert_eq!(err.status(), Some(http::StatusCode::NOT_IMPLEMENTED));
+/// assert_eq!(err.message(), Some("Invalid method"));
+///
+/// // An empty body where JSON is expected is never a serde error.
+/// let resp = http::Response::builder().status(200).body(Vec::new())?;
+/// let err = ListServers::new().parse_response(resp).unwrap_err();
+/// assert!(matches!(err, ResponseError::EmptyBody { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResponseError {
@@ -106,6 +123,41 @@ pub enum ResponseError {
         /// The agent's error message.
         message: String,
     },
+    /// A `403 Permission denied` from a debug endpoint (`/v1/agent/host`, `/v1/agent/pprof/…`).
+    ///
+    /// These endpoints also answer 403 when the agent has ACLs disabled and was started without
+    /// `enable_debug = true`, with the same message as for a token that lacks the capability.
+    /// The client cannot tell which applies, so the message names both.
+    /// [`ResponseError::is_permission_denied`] is true for it.
+    #[error(
+        "unexpected response status {status}: {}; {}",
+        BodySnippet(body),
+        debug_hint(endpoint, capability)
+    )]
+    DebugPermissionDenied {
+        /// The HTTP status (403).
+        status: StatusCode,
+        /// The agent's message (`Permission denied`), whitespace-trimmed.
+        body: String,
+        /// The endpoint, e.g. `/v1/agent/host`.
+        endpoint: &'static str,
+        /// The ACL capability it needs when ACLs are enabled, e.g. `agent:read`.
+        capability: &'static str,
+    },
+    /// A successful answer lacks a value the call needs (e.g. the datacenter in
+    /// `/v1/agent/self`).
+    #[error("the agent's answer has no {what}")]
+    MissingValue {
+        /// What is missing, e.g. `datacenter (config.Datacenter)`.
+        what: &'static str,
+    },
+}
+
+fn debug_hint(endpoint: &str, capability: &str) -> String {
+    format!(
+        "{endpoint} needs `enable_debug = true` in the agent configuration when ACLs are disabled, \
+         or an ACL token with {capability} when they are enabled"
+    )
 }
 
 struct BodySnippet<'a>(&'a str);
@@ -140,9 +192,12 @@ impl ResponseError {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             ResponseError::UnexpectedStatus { status, .. }
+            | ResponseError::DebugPermissionDenied { status, .. }
             | ResponseError::Decode { status, .. }
             | ResponseError::EmptyBody { status } => Some(*status),
-            ResponseError::JoinFailed { .. } | ResponseError::Stream(_) => Some(StatusCode::OK),
+            ResponseError::JoinFailed { .. } | ResponseError::Stream(_) | ResponseError::MissingValue { .. } => {
+                Some(StatusCode::OK)
+            }
         }
     }
 
@@ -150,16 +205,59 @@ impl ResponseError {
     /// (for [`ResponseError::JoinFailed`]).
     pub fn message(&self) -> Option<&str> {
         match self {
-            ResponseError::UnexpectedStatus { body, .. } => Some(body),
+            ResponseError::UnexpectedStatus { body, .. } | ResponseError::DebugPermissionDenied { body, .. } => {
+                Some(body)
+            }
             ResponseError::JoinFailed { message, .. } => Some(message),
             _ => None,
         }
     }
 
     /// True for a 403 (`Permission denied`, `ACL token not found`): the token is missing or lacks
-    /// the capability.
+    /// the capability (or, for [`ResponseError::DebugPermissionDenied`], the agent may have
+    /// `enable_debug` off).
     pub fn is_permission_denied(&self) -> bool {
-        matches!(self, ResponseError::UnexpectedStatus { status, .. } if *status == StatusCode::FORBIDDEN)
+        match self {
+            ResponseError::UnexpectedStatus { status, .. } => *status == StatusCode::FORBIDDEN,
+            ResponseError::DebugPermissionDenied { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// For a 403 from a debug endpoint ([`ResponseError::DebugPermissionDenied`]): what may be
+    /// wrong, e.g. "/v1/agent/host needs `enable_debug = true` in the agent configuration when
+    /// ACLs are disabled, or an ACL token with agent:read when they are enabled".
+    pub fn debug_disabled_hint(&self) -> Option<String> {
+        match self {
+            ResponseError::DebugPermissionDenied {
+                endpoint, capability, ..
+            } => Some(debug_hint(endpoint, capability)),
+            _ => None,
+        }
+    }
+
+    /// A 403 from a debug endpoint becomes [`ResponseError::DebugPermissionDenied`], unless the
+    /// agent said `ACL token not found` (then ACLs are on and `enable_debug` is irrelevant).
+    pub(crate) fn from_debug_endpoint(
+        status: StatusCode,
+        body: &[u8],
+        endpoint: &'static str,
+        capability: &'static str,
+    ) -> Self {
+        let error = ResponseError::unexpected(status, body);
+        match error {
+            ResponseError::UnexpectedStatus { status, body }
+                if status == StatusCode::FORBIDDEN && !body.ends_with("ACL token not found") =>
+            {
+                ResponseError::DebugPermissionDenied {
+                    status,
+                    body,
+                    endpoint,
+                    capability,
+                }
+            }
+            other => other,
+        }
     }
 
     /// True when the agent does not run the role this endpoint needs: `501 Invalid method`

@@ -25,6 +25,9 @@ pub(crate) fn default_members(_region: &str, _dc: &str) -> Vec<Member> {
         .collect()
 }
 
+/// The node ID of the test agent's client.
+pub(crate) const NODE_ID: &str = "f1b6f2a8-4d2e-4c86-8a4e-9d2b6c1e7a3f";
+
 const VERSION: &str = "2.0.5";
 const REVISION: &str = "5c8612bba6eb0e1bd29bd4d1a5ee1c04f84d5ea8";
 
@@ -102,7 +105,7 @@ pub(crate) fn agent_self(state: &AgentState) -> Value {
         stats.insert(
             "client".into(),
             json!({"heartbeat_ttl": "17.79s", "known_servers": state.servers.join(","),
-                   "last_heartbeat": "3.2s", "node_id": "f1b6f2a8-4d2e-4c86-8a4e-9d2b6c1e7a3f",
+                   "last_heartbeat": "3.2s", "node_id": NODE_ID,
                    "num_allocations": "2"}),
         );
     }
@@ -133,7 +136,7 @@ fn config(state: &AgentState) -> Value {
                    "NetworkSpeed": 0, "CpuCompute": 0, "MemoryMB": 0, "MaxKillTimeout": "30s",
                    "GCInterval": 60000000000i64, "Meta": {}},
         "Server": {"Enabled": state.role.server(), "BootstrapExpect": 3, "DataDir": "",
-                   "NumSchedulers": 8, "EnabledSchedulers": ["service", "batch", "system", "sysbatch", "_core"],
+                   "NumSchedulers": state.num_schedulers, "EnabledSchedulers": state.enabled_schedulers,
                    "HeartbeatGrace": 10000000000i64, "RaftProtocol": 3, "ServerJoin": null},
     });
     let rest = json!({
@@ -171,5 +174,132 @@ pub(crate) fn role_name(role: Role) -> &'static str {
         Role::Server => "server",
         Role::Client => "client",
         Role::Both => "both",
+    }
+}
+
+/// The serf name of the test agent's server, e.g. `nomad-1.global`.
+pub(crate) fn server_name(state: &AgentState) -> String {
+    format!("{}.{}", state.node_name, state.region)
+}
+
+/// `host.HostData`, as `/v1/agent/host` sends it (the environment's secrets already redacted).
+pub(crate) fn host_data(state: &AgentState) -> Value {
+    let loopback = json!({
+        "DialPacket": "\"udp4\" \"\"", "DialStream": "\"tcp4\" \"\"", "ListenPacket": "\"udp4\" \"\"",
+        "ListenStream": "\"tcp4\" \"\"", "address": "127.0.0.1", "binary": "01111111000000000000000000000001",
+        "broadcast": "127.255.255.255", "first_usable": "127.0.0.1", "hex": "7f000001", "host": "127.0.0.1",
+        "last_usable": "127.255.255.254", "mask_bits": "8", "netmask": "255.0.0.0", "network": "127.0.0.0",
+        "octets": "127 0 0 1", "port": "0", "size": "16777216", "string": "127.0.0.1/8", "type": "IPv4",
+        "uint32": "2130706433",
+    });
+    let eth0 = json!({
+        "DialPacket": "\"udp4\" \"\"", "DialStream": "\"tcp4\" \"\"", "ListenPacket": "\"udp4\" \"\"",
+        "ListenStream": "\"tcp4\" \"\"", "address": "10.0.0.1", "binary": "00001010000000000000000000000001",
+        "broadcast": "10.0.0.255", "first_usable": "10.0.0.1", "hex": "0a000001", "host": "10.0.0.1",
+        "last_usable": "10.0.0.254", "mask_bits": "24", "netmask": "255.255.255.0", "network": "10.0.0.0",
+        "octets": "10 0 0 1", "port": "0", "size": "256", "string": "10.0.0.1/24", "type": "IPv4",
+        "uint32": "167772161",
+    });
+    json!({
+        "OS": format!("x86_64 {} 6.8.0-45-generic Linux #45-Ubuntu SMP PREEMPT_DYNAMIC Fri Aug 30 12:02:04 UTC 2024",
+                      state.node_name),
+        "Network": [loopback, eth0],
+        "ResolvConf": "nameserver 10.0.0.2\nsearch service.consul\n",
+        "Hosts": format!("127.0.0.1 localhost\n::1 ip6-localhost ip6-loopback\n10.0.0.1 {}\n", state.node_name),
+        "Environment": {
+            "HOME": "/root", "LANG": "C.UTF-8", "NOMAD_TOKEN": "<redacted>",
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "INVOCATION_ID": "b106b6ac67764c9b9f85c5cc5c3357e5",
+        },
+        "Disk": {
+            "/": {"DiskMB": 102_350, "UsedMB": 48_211},
+            "/opt/nomad/data": {"DiskMB": 511_750, "UsedMB": 20_480},
+        },
+    })
+}
+
+/// `/v1/agent/schedulers`: `num_schedulers` workers; as on a leader, three quarters are paused.
+pub(crate) fn scheduler_workers(state: &AgentState) -> Value {
+    let n = state.num_schedulers as usize;
+    let paused = if state.has_leader { 3 * n / 4 } else { 0 };
+    let workers: Vec<Value> = (0..n)
+        .map(|i| {
+            let (status, workload) = if i < paused {
+                ("Paused", "Paused")
+            } else {
+                ("Started", "WaitingToDequeue")
+            };
+            json!({
+                "id": format!("5669d6fa-0def-7369-6558-a47c35fd{i:04x}"),
+                "enabled_schedulers": state.enabled_schedulers,
+                "started": format!("2026-08-20T09:15:00.91{:04}Z", 1883 + i * 7),
+                "status": status,
+                "workload_status": workload,
+            })
+        })
+        .collect();
+    json!({"server_id": server_name(state), "schedulers": workers})
+}
+
+/// `/v1/agent/schedulers/config` (GET, and the answer of PUT).
+pub(crate) fn scheduler_config(state: &AgentState) -> Value {
+    json!({
+        "server_id": server_name(state),
+        "num_schedulers": state.num_schedulers,
+        "enabled_schedulers": state.enabled_schedulers,
+    })
+}
+
+/// `structs.KeyringResponse`: every installed key is on every alive server.
+pub(crate) fn keyring(state: &AgentState) -> Value {
+    let nodes = alive_servers(state);
+    let keys: serde_json::Map<String, Value> = state.gossip_keys.iter().map(|k| (k.clone(), json!(nodes))).collect();
+    json!({"Messages": {}, "Keys": keys, "NumNodes": nodes})
+}
+
+/// How many servers answer a serf query (the alive gossip members).
+pub(crate) fn alive_servers(state: &AgentState) -> usize {
+    state.members.iter().filter(|m| m.status == "alive").count()
+}
+
+/// Plausible profile bytes of `size`: a gzip header (pprof's protobuf is gzipped) or a trace
+/// header, then deterministic noise.
+pub(crate) fn profile_bytes(name: &str, size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size);
+    if name == "trace" {
+        out.extend_from_slice(b"go 1.24 trace\x00\x00\x00");
+    } else {
+        out.extend_from_slice(&[0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff]);
+    }
+    let mut x: u64 = name.bytes().fold(0x9e37_79b9_7f4a_7c15, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    while out.len() < size {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(size);
+    out
+}
+
+/// A named profile as text (`debug=1`; `debug=2` for goroutine stacks).
+pub(crate) fn profile_text(name: &str, debug: i64) -> String {
+    match (name, debug) {
+        ("goroutine", 2) => "goroutine 1 [chan receive, 42 minutes]:\n\
+            main.main()\n\t/opt/nomad/main.go:40 +0x1c5\n\n\
+            goroutine 57 [select]:\n\
+            github.com/hashicorp/nomad/nomad.(*Worker).run(0xc000a1b2c0)\n\t/opt/nomad/nomad/worker.go:412 +0x2a5\n"
+            .to_owned(),
+        ("heap" | "allocs", _) => "heap profile: 12: 34560 [345: 1234567] @ heap/1048576\n\
+            1: 8192 [1: 8192] @ 0x43a2f6 0x4064ac 0x46d2a1\n\
+            #\t0x46d2a0\truntime/pprof.writeHeap+0x80\t/usr/local/go/src/runtime/pprof/pprof.go:540\n"
+            .to_owned(),
+        _ => format!(
+            "{name} profile: total 144\n\
+             12 @ 0x43a2f6 0x4064ac 0x46d2a1\n\
+             #\t0x46d2a0\tgithub.com/hashicorp/nomad/nomad.(*Worker).run+0x80\t/opt/nomad/nomad/worker.go:412\n"
+        ),
     }
 }

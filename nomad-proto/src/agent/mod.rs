@@ -11,15 +11,38 @@
 //! | [`GetHealth`] | `GET /v1/agent/health` | none | any |
 //! | [`Monitor`] | `GET /v1/agent/monitor` (stream) | `agent:read` | any |
 //! | [`MonitorExport`] | `GET /v1/agent/monitor/export` (stream) | `agent:read` | any |
+//! | [`Reload`] | `PUT /v1/agent/reload` | `agent:write` | any |
+//! | [`GetHostData`] | `GET /v1/agent/host` | `agent:read` (+ `enable_debug` if ACLs are off) | any |
+//! | [`GetSchedulerWorkersInfo`] | `GET /v1/agent/schedulers` | `agent:read` | server |
+//! | [`GetSchedulerWorkerConfig`] | `GET /v1/agent/schedulers/config` | `agent:read` | server |
+//! | [`SetSchedulerWorkerConfig`] | `PUT /v1/agent/schedulers/config` | `agent:write` | server |
+//! | [`ListKeys`] | `GET /v1/agent/keyring/list` | `agent:write` | server |
+//! | [`InstallKey`] | `PUT /v1/agent/keyring/install` | `agent:write` | server |
+//! | [`UseKey`] | `PUT /v1/agent/keyring/use` | `agent:write` | server |
+//! | [`RemoveKey`] | `PUT /v1/agent/keyring/remove` | `agent:write` | server |
+//! | [`Pprof`] | `GET /v1/agent/pprof/<profile>` | `agent:write` (+ `enable_debug` if ACLs are off) | any |
 
 mod health;
+mod host;
+mod keyring;
 mod members;
 mod monitor;
+mod pprof;
+mod reload;
+mod schedulers;
 mod self_info;
 
 pub use health::{AgentRole, GetHealth, HealthCheck, HealthReport};
+pub use host::{DiskUsage, GetHostData, HostData, HostDataResponse};
+pub use keyring::{InstallKey, KeyringResponse, ListKeys, RemoveKey, UseKey};
 pub use members::{
     AgentMember, ForceLeave, Join, JoinResult, ListMembers, ListServers, MemberStatus, ServerMembers, SetServers,
 };
 pub use monitor::{ExportSource, LogStreamRequest, Monitor, MonitorExport, Target};
+pub use pprof::{Pprof, Profile, ProfileKind};
+pub use reload::Reload;
+pub use schedulers::{
+    GetSchedulerWorkerConfig, GetSchedulerWorkersInfo, SchedulerWorkerConfig, SchedulerWorkersInfo,
+    SetSchedulerWorkerConfig, WorkerInfo, WorkerStatus, WorkloadStatus, BUILTIN_SCHEDULERS, CORE_SCHEDULER,
+};
 pub use self_info::{AgentConfig, AgentSelf, GetSelf};

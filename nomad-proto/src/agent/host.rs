@@ -1,0 +1,176 @@
+//! `/v1/agent/host`: data about the host an agent runs on (as `nomad operator debug` collects).
+
+use std::collections::BTreeMap;
+
+use http::{Request, Response, StatusCode};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+
+use super::members::null_as_default;
+use super::monitor::Target;
+use crate::config::Config;
+use crate::error::{BuildError, ResponseError};
+use crate::request::{call_options, decode_json, CallOptions, Endpoint, Spec};
+
+/// `GET /v1/agent/host[?node_id=…|server_id=…]`: the host's OS, network interfaces, DNS and
+/// hosts files, environment (sensitive values redacted by the agent) and disk usage.
+///
+/// ACL: `agent:read`, and **on an agent with ACLs disabled it also needs `enable_debug = true`**:
+/// otherwise the agent answers `403 Permission denied`, which becomes
+/// [`ResponseError::DebugPermissionDenied`] naming both possible causes. Any agent; with a
+/// [`Target`] the agent forwards the call to that client node or server. Not both IDs at once:
+/// [`Target`] holds one. Go: `Agent().Host(serverID, nodeID, q)`.
+/// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#host>
+///
+/// The local agent answers a bare `HostData` object, a forwarded call
+/// `{"AgentID":…,"HostData":{…}}`; both decode into [`HostDataResponse`].
+///
+/// ```
+/// use nomad_proto::agent::{GetHostData, Target};
+/// use nomad_proto::{Config, Endpoint};
+///
+/// let op = GetHostData::new().target(Target::Node("f1b6f2a8-4d2e-4c86-8a4e-9d2b6c1e7a3f".into()));
+/// let req = op.to_request(&Config::default())?;
+/// assert_eq!(
+///     req.uri(),
+///     "http://127.0.0.1:4646/v1/agent/host?node_id=f1b6f2a8-4d2e-4c86-8a4e-9d2b6c1e7a3f"
+/// );
+///
+/// let body = br#"{"AgentID":"f1b6f2a8-4d2e-4c86-8a4e-9d2b6c1e7a3f","HostData":{"OS":"Linux 6.8.0",
+///   "Network":[{"address":"10.0.0.7","string":"10.0.0.7/24","type":"IPv4"}],"ResolvConf":"nameserver 10.0.0.2",
+///   "Hosts":"127.0.0.1 localhost","Environment":{"HOME":"/root"},
+///   "Disk":{"/":{"DiskMB":102400,"UsedMB":51200}}}}"#;
+/// let host = op.parse_response(http::Response::builder().status(200).body(body.to_vec())?)?;
+/// assert_eq!(host.agent_id.as_deref(), Some("f1b6f2a8-4d2e-4c86-8a4e-9d2b6c1e7a3f"));
+/// assert_eq!(host.host_data.disk["/"].used_mb, 51200);
+///
+/// // ACLs off and enable_debug off: the error says what to change.
+/// let denied = http::Response::builder().status(403).body(b"Permission denied".to_vec())?;
+/// let err = op.parse_response(denied).unwrap_err();
+/// assert!(err.is_permission_denied());
+/// assert!(err.to_string().contains("enable_debug"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct GetHostData {
+    /// Which agent's host: the local one (default), a client node or a server.
+    pub target: Target,
+    /// Per-call overrides.
+    pub options: CallOptions,
+}
+
+impl GetHostData {
+    /// The host data of the agent the request is sent to.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Asks for another agent's host data (`node_id=` or `server_id=`).
+    pub fn target(mut self, target: Target) -> Self {
+        self.target = target;
+        self
+    }
+}
+
+impl Endpoint for GetHostData {
+    type Output = HostDataResponse;
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        self.target
+            .apply(Spec::get("/v1/agent/host", &self.options))?
+            .build(config)
+    }
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<HostDataResponse, ResponseError> {
+        let status = response.status();
+        if status != StatusCode::OK {
+            return Err(ResponseError::from_debug_endpoint(
+                status,
+                response.body(),
+                "/v1/agent/host",
+                "agent:read",
+            ));
+        }
+        decode_json(status, response.into_body())
+    }
+}
+
+call_options!(GetHostData);
+
+/// The answer of `/v1/agent/host`, whichever shape the agent sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HostDataResponse {
+    /// The answering agent: a node ID for a client, a server name (`nomad-1.global`) for a
+    /// server. Present only when the call was forwarded with a [`Target`]; `None` for the bare
+    /// answer of the local agent.
+    pub agent_id: Option<String>,
+    /// The host data.
+    pub host_data: HostData,
+}
+
+impl<'de> Deserialize<'de> for HostDataResponse {
+    /// Accepts both shapes: `{"AgentID":…,"HostData":{…}}` (recognised by its `HostData` key)
+    /// and a bare `HostData` object.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut object: serde_json::Map<String, serde_json::Value> = serde_json::Map::deserialize(d)?;
+        match object.remove("HostData") {
+            Some(inner) => {
+                let agent_id = match object.remove("AgentID") {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(serde_json::Value::String(id)) => Some(id).filter(|id| !id.is_empty()),
+                    Some(other) => {
+                        return Err(D::Error::custom(format_args!(
+                            "AgentID: expected a string, found {other}"
+                        )))
+                    }
+                };
+                let host_data = if inner.is_null() {
+                    HostData::default()
+                } else {
+                    HostData::deserialize(inner).map_err(D::Error::custom)?
+                };
+                Ok(HostDataResponse { agent_id, host_data })
+            }
+            None => Ok(HostDataResponse {
+                agent_id: None,
+                host_data: HostData::deserialize(serde_json::Value::Object(object)).map_err(D::Error::custom)?,
+            }),
+        }
+    }
+}
+
+/// What an agent reports about its host (Go `host.HostData`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct HostData {
+    /// The kernel and OS, e.g. `Linux 6.8.0-45-generic #45-Ubuntu SMP … x86_64`.
+    #[serde(rename = "OS", default, deserialize_with = "null_as_default")]
+    pub os: String,
+    /// One map per interface address, with go-sockaddr attribute names (`address`, `string`,
+    /// `type`, `network`, `mask_bits`, `broadcast`, …; the set varies by address type). If the
+    /// agent cannot list its interfaces, one map with an `error` key.
+    #[serde(rename = "Network", default, deserialize_with = "null_as_default")]
+    pub network: Vec<BTreeMap<String, String>>,
+    /// The contents of `/etc/resolv.conf`.
+    #[serde(rename = "ResolvConf", default, deserialize_with = "null_as_default")]
+    pub resolv_conf: String,
+    /// The contents of `/etc/hosts`.
+    #[serde(rename = "Hosts", default, deserialize_with = "null_as_default")]
+    pub hosts: String,
+    /// The agent's environment; the agent replaces sensitive values with `<redacted>`.
+    #[serde(rename = "Environment", default, deserialize_with = "null_as_default")]
+    pub environment: BTreeMap<String, String>,
+    /// Disk usage by mount path.
+    #[serde(rename = "Disk", default, deserialize_with = "null_as_default")]
+    pub disk: BTreeMap<String, DiskUsage>,
+}
+
+/// Size and use of one mounted file system, in MiB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct DiskUsage {
+    /// Total size in MiB.
+    #[serde(rename = "DiskMB", default)]
+    pub disk_mb: i64,
+    /// Used space in MiB (blocks not available to unprivileged users count as used).
+    #[serde(rename = "UsedMB", default)]
+    pub used_mb: i64,
+}

@@ -1,0 +1,186 @@
+//! The gossip (serf) encryption keyring: `/v1/agent/keyring/{list,install,use,remove}`.
+//!
+//! These endpoints manage the keys that encrypt gossip between servers (`nomad operator gossip
+//! keyring …`), not the variables/workload-identity keyring of `/v1/operator/keyring`. They are
+//! missing from the API docs. All four need `agent:write` (even `list`) and a server agent: a
+//! client-only agent answers `501 Invalid method` ([`ResponseError::is_wrong_role`]). A change
+//! that some servers reject is a 500 such as `1/3 nodes reported failure`.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use http::{Request, Response};
+use serde::{Deserialize, Serialize};
+
+use super::members::null_as_default;
+use crate::config::{Config, Secret};
+use crate::error::{BuildError, ResponseError};
+use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};
+
+/// The key sizes serf accepts: AES-128, AES-192 and AES-256.
+const KEY_SIZES: [usize; 3] = [16, 24, 32];
+
+/// The answer of every keyring operation (Go `KeyringResponse`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct KeyringResponse {
+    /// Per-node messages, usually empty (node name → message).
+    #[serde(rename = "Messages", default, deserialize_with = "null_as_default")]
+    pub messages: BTreeMap<String, String>,
+    /// The installed keys (base64) and how many nodes hold each.
+    #[serde(rename = "Keys", default, deserialize_with = "null_as_default")]
+    pub keys: BTreeMap<String, u64>,
+    /// How many nodes answered.
+    #[serde(rename = "NumNodes", default)]
+    pub num_nodes: u64,
+}
+
+impl KeyringResponse {
+    /// Keys that not every node holds yet (rotation in progress, or a node missed it).
+    pub fn partially_installed(&self) -> impl Iterator<Item = &str> {
+        self.keys
+            .iter()
+            .filter(|(_, count)| **count < self.num_nodes)
+            .map(|(key, _)| key.as_str())
+    }
+}
+
+/// `GET /v1/agent/keyring/list`: the installed gossip keys and how many servers hold each.
+///
+/// ACL: `agent:write` (even for listing). Server agents only. Go: `Agent().ListKeys()`.
+#[derive(Clone, Debug, Default)]
+pub struct ListKeys {
+    /// Per-call overrides.
+    pub options: CallOptions,
+}
+
+impl ListKeys {
+    /// A keyring list request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Endpoint for ListKeys {
+    type Output = KeyringResponse;
+    fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        Spec::get("/v1/agent/keyring/list", &self.options).build(config)
+    }
+    fn parse_response(&self, response: Response<Vec<u8>>) -> Result<KeyringResponse, ResponseError> {
+        parse_json(response)
+    }
+}
+
+#[derive(Serialize)]
+struct KeyBody<'a> {
+    #[serde(rename = "Key")]
+    key: &'a str,
+}
+
+/// Checks a gossip key before it is sent: standard base64 (with padding) of 16, 24 or 32 bytes.
+/// The agent itself reports a bad key only as `N/M nodes reported failure`; the key is never
+/// repeated in the error.
+fn key_request(
+    path: &'static str,
+    key: &Secret,
+    options: &CallOptions,
+    config: &Config,
+) -> Result<Request<Vec<u8>>, BuildError> {
+    let key = key.expose();
+    if key.is_empty() {
+        return Err(BuildError::argument("key", "a gossip key is required"));
+    }
+    let raw = base64::engine::general_purpose::STANDARD.decode(key).map_err(|_| {
+        BuildError::argument(
+            "key",
+            "not standard base64 (generate one with `nomad operator gossip keyring generate`)",
+        )
+    })?;
+    if !KEY_SIZES.contains(&raw.len()) {
+        return Err(BuildError::argument(
+            "key",
+            format!("decodes to {} bytes; a gossip key is 16, 24 or 32 bytes", raw.len()),
+        ));
+    }
+    Spec::put(path, options).json(&KeyBody { key })?.build(config)
+}
+
+macro_rules! key_operation {
+    ($(#[$meta:meta])* $name:ident, $path:literal, $new_doc:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug)]
+        pub struct $name {
+            /// The key: standard base64 of 16, 24 or 32 bytes. Never shown by `Debug`.
+            pub key: Secret,
+            /// Per-call overrides.
+            pub options: CallOptions,
+        }
+
+        impl $name {
+            #[doc = $new_doc]
+            pub fn new(key: impl Into<Secret>) -> Self {
+                $name {
+                    key: key.into(),
+                    options: CallOptions::default(),
+                }
+            }
+        }
+
+        impl Endpoint for $name {
+            type Output = KeyringResponse;
+            fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+                key_request($path, &self.key, &self.options, config)
+            }
+            fn parse_response(&self, response: Response<Vec<u8>>) -> Result<KeyringResponse, ResponseError> {
+                parse_json(response)
+            }
+        }
+    };
+}
+
+key_operation! {
+    /// `PUT /v1/agent/keyring/install` with `{"Key":"<base64>"}`: adds a gossip key on every
+    /// server (the primary key does not change).
+    ///
+    /// ACL: `agent:write`. Server agents only. The key is checked before sending (not empty,
+    /// standard base64 of 16, 24 or 32 bytes). Go: `Agent().InstallKey(key)`.
+    ///
+    /// ```
+    /// use nomad_proto::agent::InstallKey;
+    /// use nomad_proto::{BuildError, Config, Endpoint};
+    ///
+    /// let op = InstallKey::new("HS5lJ+XuTlYKWaeGYyG+/A==");
+    /// let req = op.to_request(&Config::default())?;
+    /// assert_eq!(req.method(), "PUT");
+    /// assert_eq!(req.uri(), "http://127.0.0.1:4646/v1/agent/keyring/install");
+    /// assert_eq!(req.body().as_slice(), br#"{"Key":"HS5lJ+XuTlYKWaeGYyG+/A=="}"#);
+    /// assert!(!format!("{op:?}").contains("HS5lJ")); // a key is a secret
+    ///
+    /// let body = br#"{"Messages":{},"Keys":{"HS5lJ+XuTlYKWaeGYyG+/A==":3,"z3Vc0nN3ID9u5ZqUdfqVXQ==":3},"NumNodes":3}"#;
+    /// let ring = op.parse_response(http::Response::builder().status(200).body(body.to_vec())?)?;
+    /// assert_eq!(ring.keys.len(), 2);
+    ///
+    /// assert!(matches!(InstallKey::new("").to_request(&Config::default()), Err(BuildError::InvalidArgument { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    InstallKey, "/v1/agent/keyring/install", "Installs `key` (base64)."
+}
+
+key_operation! {
+    /// `PUT /v1/agent/keyring/use` with `{"Key":"<base64>"}`: makes an installed key the primary
+    /// key (the one used to encrypt).
+    ///
+    /// ACL: `agent:write`. Server agents only. A key that is not installed makes the servers
+    /// fail (500 `N/M nodes reported failure`). Go: `Agent().UseKey(key)`.
+    UseKey, "/v1/agent/keyring/use", "Makes `key` (base64, already installed) the primary key."
+}
+
+key_operation! {
+    /// `PUT /v1/agent/keyring/remove` with `{"Key":"<base64>"}`: removes a key from every
+    /// server. The primary key cannot be removed (500 `N/M nodes reported failure`).
+    ///
+    /// ACL: `agent:write`. Server agents only. Go: `Agent().RemoveKey(key)`.
+    RemoveKey, "/v1/agent/keyring/remove", "Removes `key` (base64)."
+}
+
+call_options!(ListKeys, InstallKey, UseKey, RemoveKey);
