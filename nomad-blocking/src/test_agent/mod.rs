@@ -21,6 +21,7 @@
 mod data;
 mod handlers;
 mod monitor;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write as _};
@@ -32,6 +33,7 @@ use crate::{Client, Error};
 
 pub use handlers::Capability;
 pub use monitor::{log_line, MonitorFeed};
+pub use tls::TlsServerConfig;
 
 /// Which parts an agent runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +100,20 @@ impl RecordedRequest {
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query_all(name).into_iter().next()
     }
+    /// The decoded `Authorization: Basic` credentials, split on the first `:` as a server
+    /// does: `(user, password)`. `None` without basic auth or when the header does not decode.
+    pub fn basic_auth(&self) -> Option<(String, String)> {
+        use base64::Engine as _;
+        let value = self.header("authorization")?;
+        let (scheme, encoded) = value.trim().split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let raw = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+        let text = String::from_utf8(raw).ok()?;
+        let (user, password) = text.split_once(':')?;
+        Some((user.to_owned(), password.to_owned()))
+    }
 }
 
 /// The mutable state of the test agent (what the endpoints read and change).
@@ -125,12 +141,27 @@ pub struct AgentState {
     pub enable_debug: bool,
     /// What `/v1/agent/monitor` and `/v1/agent/monitor/export` send.
     pub monitor: MonitorFeed,
+    /// `PUT /v1/agent/reload` fails with this text (500) when set.
+    pub reload_error: Option<String>,
+    /// How many reloads succeeded.
+    pub reloads: u32,
+    /// Scheduler workers the server runs (`/v1/agent/schedulers/config`).
+    pub num_schedulers: u32,
+    /// Schedulers the workers run.
+    pub enabled_schedulers: Vec<String>,
+    /// The server's CPU count: the upper bound of `num_schedulers`.
+    pub cpu_count: u32,
+    /// Installed gossip keys (base64), the primary first.
+    pub gossip_keys: Vec<String>,
+    /// Size in bytes of binary pprof profiles.
+    pub profile_size: usize,
 }
 
 /// Configures and starts a [`TestAgent`].
 #[derive(Debug)]
 pub struct TestAgentBuilder {
     state: AgentState,
+    require_token: bool,
 }
 
 impl Default for TestAgentBuilder {
@@ -153,7 +184,17 @@ impl Default for TestAgentBuilder {
                 has_leader: true,
                 enable_debug: false,
                 monitor: MonitorFeed::default(),
+                reload_error: None,
+                reloads: 0,
+                num_schedulers: 8,
+                enabled_schedulers: ["service", "batch", "system", "sysbatch", "_core"]
+                    .map(String::from)
+                    .to_vec(),
+                cpu_count: 8,
+                gossip_keys: vec!["HS5lJ+XuTlYKWaeGYyG+/A==".into()],
+                profile_size: 4096,
             },
+            require_token: false,
         }
     }
 }
@@ -207,6 +248,19 @@ impl TestAgentBuilder {
         self.state.enable_debug = on;
         self
     }
+    /// Size of binary pprof profiles (default 4 KiB); several MiB exercise streaming.
+    pub fn profile_size(mut self, bytes: usize) -> Self {
+        self.state.profile_size = bytes;
+        self
+    }
+
+    /// Answers `401 Unauthorized` (plain text) to every request that carries no token
+    /// (`X-Nomad-Token` or `Authorization: Bearer`), as the Task API socket does; a token the
+    /// agent does not know still gets `403`. Combine with [`TestAgentBuilder::acl`].
+    pub fn require_token(mut self) -> Self {
+        self.require_token = true;
+        self
+    }
 
     /// Starts the agent on `127.0.0.1` with an ephemeral port.
     pub fn start(self) -> std::io::Result<TestAgent> {
@@ -221,7 +275,32 @@ impl TestAgentBuilder {
             format!("http://{addr}"),
             Some(addr),
             self.state,
+            self.require_token,
         ))
+    }
+
+    /// Starts the agent on `127.0.0.1` with an ephemeral port, speaking HTTPS with `tls` (and
+    /// requiring a client certificate if `tls` says so). The URL is `https://127.0.0.1:PORT`:
+    /// give the client the CA (and, for certificates that do not name `127.0.0.1`, the TLS
+    /// server name) yourself. Requests are recorded as over plain HTTP.
+    pub fn start_tls(self, tls: TlsServerConfig) -> std::io::Result<TestAgent> {
+        let server = tiny_http::Server::http("127.0.0.1:0").map_err(std::io::Error::other)?;
+        let backend = match server.server_addr() {
+            tiny_http::ListenAddr::IP(a) => a,
+            #[allow(unreachable_patterns)]
+            _ => return Err(std::io::Error::other("unexpected listener")),
+        };
+        let front = tls::TlsFront::start(&tls, backend)?;
+        let addr = front.addr();
+        let mut agent = TestAgent::serve(
+            server,
+            format!("https://{addr}"),
+            Some(addr),
+            self.state,
+            self.require_token,
+        );
+        agent.tls = Some(front);
+        Ok(agent)
     }
 
     /// Starts the agent on a Unix socket at `path`.
@@ -233,6 +312,7 @@ impl TestAgentBuilder {
             format!("unix://{}", path.display()),
             None,
             self.state,
+            self.require_token,
         ))
     }
 }
@@ -240,6 +320,7 @@ impl TestAgentBuilder {
 struct Shared {
     state: Mutex<AgentState>,
     requests: Mutex<Vec<RecordedRequest>>,
+    require_token: bool,
 }
 
 /// A running test agent; stops when dropped.
@@ -249,6 +330,7 @@ pub struct TestAgent {
     server: Arc<tiny_http::Server>,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    tls: Option<tls::TlsFront>,
 }
 
 impl std::fmt::Debug for TestAgent {
@@ -270,11 +352,18 @@ impl TestAgent {
         Self::builder().start()
     }
 
-    fn serve(server: tiny_http::Server, url: String, addr: Option<SocketAddr>, state: AgentState) -> TestAgent {
+    fn serve(
+        server: tiny_http::Server,
+        url: String,
+        addr: Option<SocketAddr>,
+        state: AgentState,
+        require_token: bool,
+    ) -> TestAgent {
         let server = Arc::new(server);
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             requests: Mutex::new(Vec::new()),
+            require_token,
         });
         let thread = {
             let server = Arc::clone(&server);
@@ -290,10 +379,12 @@ impl TestAgent {
             server,
             shared,
             thread: Some(thread),
+            tls: None,
         }
     }
 
-    /// The address to give a client: `http://127.0.0.1:PORT` or `unix:///path`.
+    /// The address to give a client: `http://127.0.0.1:PORT`, `https://127.0.0.1:PORT` or
+    /// `unix:///path`.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -346,7 +437,9 @@ fn serve_loop(server: &tiny_http::Server, shared: &Shared) {
     for mut request in server.incoming_requests() {
         let recorded = record(&mut request);
         lock(&shared.requests).push(recorded.clone());
-        let reply = {
+        let reply = if shared.require_token && !has_token(&recorded) {
+            handlers::Reply::Text(401, "Unauthorized".to_owned())
+        } else {
             let mut state = lock(&shared.state);
             handlers::handle(&mut state, &recorded)
         };
@@ -393,6 +486,16 @@ fn write_stream(
     out.flush()
 }
 
+/// Whether a request carries a token (`X-Nomad-Token`, or `Authorization: Bearer …`).
+fn has_token(request: &RecordedRequest) -> bool {
+    let bearer = request.header("authorization").is_some_and(|v| {
+        v.split_whitespace()
+            .next()
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer"))
+    });
+    bearer || request.header("x-nomad-token").is_some_and(|t| !t.trim().is_empty())
+}
+
 fn header(name: &str, value: &str) -> tiny_http::Header {
     tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
 }
@@ -402,7 +505,16 @@ fn respond(request: tiny_http::Request, reply: handlers::Reply, gzip: bool) -> s
     let (status, content_type, body, extra): (u16, Option<&str>, Vec<u8>, Option<tiny_http::Header>) = match reply {
         Reply::Json(status, body) => (status, Some("application/json"), body, None),
         Reply::Text(status, text) => (status, Some("text/plain; charset=utf-8"), text.into_bytes(), None),
-        Reply::Bytes { content_type, body } => (200, Some(content_type), body, None),
+        Reply::Bytes {
+            content_type,
+            disposition,
+            body,
+        } => (
+            200,
+            Some(content_type),
+            body,
+            disposition.map(|d| header("Content-Disposition", &d)),
+        ),
         Reply::Empty => (200, None, Vec::new(), None),
         Reply::NotFound => (404, None, Vec::new(), None),
         Reply::Redirect(status, location) => (status, None, Vec::new(), Some(header("Location", &location))),

@@ -1,0 +1,463 @@
+//! HTTPS against the test agent on loopback with a throwaway PKI: custom CAs (file, bundle,
+//! directory), mutual TLS with every key format Nomad users have, the TLS server name override,
+//! skip-verify, and the typed errors for each way a handshake fails.
+
+mod pki;
+
+use std::path::PathBuf;
+
+use nomad_blocking::test_agent::{TestAgent, TlsServerConfig};
+use nomad_blocking::{Client, ConfigBuilder, Error, SetupError, TlsProblem};
+use pki::{KeyType, Leaf, TempDir};
+
+/// A TLS agent whose certificate names `names`, optionally requiring client certificates from
+/// `client_ca`.
+fn tls_agent(server: &Leaf, client_ca: Option<&str>) -> TestAgent {
+    let mut tls = TlsServerConfig::new(&server.cert_pem, &server.key_pkcs8_pem);
+    if let Some(ca) = client_ca {
+        tls = tls.require_client_cert(ca);
+    }
+    TestAgent::builder().start_tls(tls).expect("start TLS agent")
+}
+
+fn client(agent: &TestAgent, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Result<Client, Error> {
+    Client::builder().address(agent.url()).config(f).build()
+}
+
+fn tls_problem(result: Result<impl std::fmt::Debug, Error>) -> TlsProblem {
+    let err = result.expect_err("the call must fail");
+    match err.tls_problem() {
+        Some(p) => p.clone(),
+        None => panic!("expected a TLS error, got {err:?} ({err})"),
+    }
+}
+
+struct Pki {
+    dir: TempDir,
+    ca: pki::Ca,
+    ca_file: PathBuf,
+}
+
+fn pki(label: &str) -> Pki {
+    let dir = TempDir::new(label);
+    let ca = pki::ca("Nomad Agent CA (test)");
+    let ca_file = dir.write("nomad-agent-ca.pem", ca.cert_pem());
+    Pki { dir, ca, ca_file }
+}
+
+#[test]
+fn custom_ca_file_is_trusted_and_requests_are_recorded() {
+    let p = pki("ca-file");
+    let agent = tls_agent(&p.ca.server(&["server.global.nomad", "localhost", "127.0.0.1"]), None);
+    assert!(agent.url().starts_with("https://127.0.0.1:"));
+
+    let c = client(&agent, |b| b.ca_cert(&p.ca_file).token("tls-token")).unwrap();
+    assert_eq!(c.agent().members().unwrap().members.len(), 3);
+    assert_eq!(c.agent().servers().unwrap().len(), 3);
+
+    let requests = agent.requests();
+    assert_eq!(requests.len(), 2, "both calls reached the agent through TLS");
+    assert_eq!(requests[0].path, "/v1/agent/members");
+    assert_eq!(requests[0].header_all("x-nomad-token"), ["tls-token"]);
+}
+
+#[test]
+fn ca_from_environment_variable() {
+    let p = pki("ca-env");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
+    let addr = agent.url().to_owned();
+    let ca = p.ca_file.display().to_string();
+    let c = Client::builder()
+        .config(move |b| {
+            b.env_lookup(move |name| match name {
+                "NOMAD_ADDR" => Some(addr.clone()),
+                "NOMAD_CACERT" => Some(ca.clone()),
+                _ => None,
+            })
+        })
+        .build()
+        .unwrap();
+    assert!(c.agent().health().unwrap().is_healthy());
+}
+
+#[test]
+fn ca_bundle_with_several_certificates() {
+    let p = pki("ca-bundle");
+    let other = pki::ca("Some Other CA");
+    let bundle = p
+        .dir
+        .write("bundle.pem", format!("{}{}", other.cert_pem(), p.ca.cert_pem()));
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
+    let c = client(&agent, |b| b.ca_cert(&bundle)).unwrap();
+    assert_eq!(c.agent().servers().unwrap().len(), 3);
+}
+
+#[test]
+fn ca_directory_is_trusted() {
+    let p = pki("ca-dir");
+    let dir = p.dir.path().join("cas");
+    p.dir.write("cas/README.txt", "not a certificate");
+    p.dir.write("cas/other.pem", pki::ca("Some Other CA").cert_pem());
+    p.dir.write("cas/nested/nomad.pem", p.ca.cert_pem());
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
+
+    let c = client(&agent, |b| b.ca_path(&dir)).unwrap();
+    assert!(c.agent().self_info().is_ok());
+
+    // Without our CA in it, the directory does not help.
+    let only_other = p.dir.path().join("only-other");
+    p.dir.write("only-other/other.pem", pki::ca("Some Other CA").cert_pem());
+    let c = client(&agent, |b| b.ca_path(&only_other)).unwrap();
+    assert_eq!(tls_problem(c.agent().self_info()), TlsProblem::UntrustedCertificate);
+}
+
+#[test]
+fn default_roots_do_not_trust_a_private_ca() {
+    let p = pki("webpki");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
+    let c = client(&agent, |b| b).unwrap();
+    let err = c.agent().members().unwrap_err();
+    assert_eq!(err.tls_problem(), Some(&TlsProblem::UntrustedCertificate));
+    let text = err.to_string();
+    assert!(text.contains("not trusted"), "{text}");
+    assert!(text.contains("NOMAD_CACERT"), "says what to do: {text}");
+    assert!(text.starts_with(agent.url()), "names the agent: {text}");
+    assert!(agent.requests().is_empty(), "nothing reached the agent");
+}
+
+#[test]
+fn a_different_ca_is_untrusted() {
+    let p = pki("wrong-ca");
+    let other = p.dir.write("other.pem", pki::ca("Some Other CA").cert_pem());
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
+    let c = client(&agent, |b| b.ca_cert(&other)).unwrap();
+    assert_eq!(tls_problem(c.agent().members()), TlsProblem::UntrustedCertificate);
+}
+
+#[test]
+fn expired_server_certificate() {
+    let p = pki("expired");
+    let agent = tls_agent(&p.ca.expired_server(&["127.0.0.1"]), None);
+    let c = client(&agent, |b| b.ca_cert(&p.ca_file)).unwrap();
+    assert_eq!(tls_problem(c.agent().members()), TlsProblem::Expired);
+}
+
+fn mtls_call_succeeds(label: &str, key: KeyType, legacy_pem: bool, expected_label: &str) {
+    let p = pki(label);
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), Some(&p.ca.cert_pem()));
+    let cli = p.ca.client(key);
+    let key_pem = if legacy_pem {
+        &cli.key_legacy_pem
+    } else {
+        &cli.key_pkcs8_pem
+    };
+    assert!(
+        key_pem.starts_with(&format!("-----BEGIN {expected_label}-----")),
+        "{key_pem}"
+    );
+    let cert = p.dir.write("cli.pem", &cli.cert_pem);
+    let key_file = p.dir.write("cli-key.pem", key_pem);
+    let c = client(&agent, |b| b.ca_cert(&p.ca_file).client_cert(&cert, &key_file)).unwrap();
+    assert_eq!(c.agent().members().unwrap().server_name, "nomad-1");
+    assert_eq!(agent.requests().len(), 1);
+}
+
+#[test]
+fn mtls_with_sec1_ec_private_key_as_nomad_writes_it() {
+    mtls_call_succeeds("sec1", KeyType::P256, true, "EC PRIVATE KEY");
+}
+
+#[test]
+fn mtls_with_pkcs8_ec_key() {
+    mtls_call_succeeds("pkcs8-ec", KeyType::P256, false, "PRIVATE KEY");
+}
+
+#[test]
+fn mtls_with_rsa_pkcs1_key() {
+    mtls_call_succeeds("pkcs1-rsa", KeyType::Rsa2048, true, "RSA PRIVATE KEY");
+}
+
+#[test]
+fn mtls_with_rsa_pkcs8_key() {
+    mtls_call_succeeds("pkcs8-rsa", KeyType::Rsa2048, false, "PRIVATE KEY");
+}
+
+#[test]
+fn mtls_client_certificate_from_environment() {
+    let p = pki("mtls-env");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), Some(&p.ca.cert_pem()));
+    let cli = p.ca.client(KeyType::P256);
+    let cert = p.dir.write("cli.pem", &cli.cert_pem).display().to_string();
+    let key = p.dir.write("cli-key.pem", &cli.key_legacy_pem).display().to_string();
+    let ca = p.ca_file.display().to_string();
+    let addr = agent.url().to_owned();
+    let c = Client::builder()
+        .config(move |b| {
+            b.env_lookup(move |name| match name {
+                "NOMAD_ADDR" => Some(addr.clone()),
+                "NOMAD_CACERT" => Some(ca.clone()),
+                "NOMAD_CLIENT_CERT" => Some(cert.clone()),
+                "NOMAD_CLIENT_KEY" => Some(key.clone()),
+                _ => None,
+            })
+        })
+        .build()
+        .unwrap();
+    assert!(c.agent().health().unwrap().is_healthy());
+}
+
+#[test]
+fn mtls_required_without_client_certificate_tls13() {
+    let p = pki("mtls-none13");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), Some(&p.ca.cert_pem()));
+    let c = client(&agent, |b| b.ca_cert(&p.ca_file)).unwrap();
+    let err = c.agent().members().unwrap_err();
+    assert_eq!(
+        err.tls_problem(),
+        Some(&TlsProblem::ClientCertificateRequired),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("NOMAD_CLIENT_CERT"), "{err}");
+    assert!(agent.requests().is_empty());
+}
+
+#[test]
+fn mtls_required_without_client_certificate_tls12() {
+    let p = pki("mtls-none12");
+    let server = p.ca.server(&["127.0.0.1"]);
+    let tls = TlsServerConfig::new(&server.cert_pem, &server.key_pkcs8_pem)
+        .require_client_cert(p.ca.cert_pem())
+        .tls12_only();
+    let agent = TestAgent::builder().start_tls(tls).unwrap();
+    let c = client(&agent, |b| b.ca_cert(&p.ca_file)).unwrap();
+    assert_eq!(tls_problem(c.agent().members()), TlsProblem::ClientCertificateRequired);
+}
+
+#[test]
+fn mtls_client_certificate_from_another_ca_is_rejected() {
+    let p = pki("mtls-reject");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), Some(&p.ca.cert_pem()));
+    let stranger = pki::ca("Some Other CA").client(KeyType::P256);
+    let cert = p.dir.write("cli.pem", &stranger.cert_pem);
+    let key = p.dir.write("cli-key.pem", &stranger.key_legacy_pem);
+    let c = client(&agent, |b| b.ca_cert(&p.ca_file).client_cert(&cert, &key)).unwrap();
+    assert_eq!(tls_problem(c.agent().members()), TlsProblem::ClientCertificateRejected);
+}
+
+#[test]
+fn server_name_override_reaches_a_server_global_nomad_certificate_at_127_0_0_1() {
+    let p = pki("server-name");
+    // As `nomad tls cert create -server` would, minus the localhost/127.0.0.1 SANs.
+    let agent = tls_agent(&p.ca.server(&["server.global.nomad"]), None);
+    let port = agent.socket_addr().unwrap().port();
+
+    let plain = client(&agent, |b| b.ca_cert(&p.ca_file).token("s3cr3t")).unwrap();
+    let err = plain.agent().members().unwrap_err();
+    assert_eq!(err.tls_problem(), Some(&TlsProblem::NameMismatch), "{err:?}");
+    assert!(err.to_string().contains("NOMAD_TLS_SERVER_NAME"), "{err}");
+
+    let named = client(&agent, |b| {
+        b.ca_cert(&p.ca_file)
+            .tls_server_name("server.global.nomad")
+            .token("s3cr3t")
+            .region("global")
+    })
+    .unwrap();
+    assert_eq!(named.agent().members().unwrap().members.len(), 3);
+    named.agent().set_servers(["10.0.0.9:4647"]).unwrap();
+    assert_eq!(named.agent().servers().unwrap(), ["10.0.0.9:4647"]);
+
+    let requests = agent.requests();
+    assert_eq!(requests.len(), 3);
+    for r in &requests {
+        // The name is for TLS only: the request itself is unchanged.
+        assert_eq!(r.header_all("x-nomad-token"), ["s3cr3t"], "{r:?}");
+        assert_eq!(r.header_all("host"), [format!("127.0.0.1:{port}")]);
+        assert_eq!(r.query_param("region"), Some("global"));
+    }
+    assert_eq!(requests[1].query_all("address"), ["10.0.0.9:4647"]);
+}
+
+#[test]
+fn server_name_override_from_environment() {
+    let p = pki("server-name-env");
+    let agent = tls_agent(&p.ca.server(&["server.global.nomad"]), None);
+    let addr = agent.url().to_owned();
+    let ca = p.ca_file.display().to_string();
+    let c = Client::builder()
+        .config(move |b| {
+            b.env_lookup(move |name| match name {
+                "NOMAD_ADDR" => Some(addr.clone()),
+                "NOMAD_CACERT" => Some(ca.clone()),
+                "NOMAD_TLS_SERVER_NAME" => Some("server.global.nomad".into()),
+                _ => None,
+            })
+        })
+        .build()
+        .unwrap();
+    assert!(c.agent().health().unwrap().is_healthy());
+}
+
+#[test]
+fn server_name_override_with_localhost_address() {
+    // The address host is resolved as usual (here `localhost`), only the name changes.
+    let p = pki("server-name-localhost");
+    let agent = tls_agent(&p.ca.server(&["server.global.nomad"]), None);
+    let port = agent.socket_addr().unwrap().port();
+    let c = Client::builder()
+        .address(format!("https://localhost:{port}"))
+        .config(|b| b.ca_cert(&p.ca_file).tls_server_name("server.global.nomad"))
+        .build()
+        .unwrap();
+    assert_eq!(c.agent().servers().unwrap().len(), 3);
+}
+
+#[test]
+fn a_wrong_server_name_still_fails() {
+    let p = pki("server-name-wrong");
+    let agent = tls_agent(&p.ca.server(&["server.global.nomad"]), None);
+    let c = client(&agent, |b| b.ca_cert(&p.ca_file).tls_server_name("client.global.nomad")).unwrap();
+    assert_eq!(tls_problem(c.agent().members()), TlsProblem::NameMismatch);
+}
+
+#[test]
+fn skip_verify_only_when_asked() {
+    let p = pki("skip-verify");
+    let agent = tls_agent(&p.ca.server(&["server.global.nomad"]), None);
+
+    let default = client(&agent, |b| b).unwrap();
+    assert_eq!(tls_problem(default.agent().members()), TlsProblem::UntrustedCertificate);
+    let explicit_false = client(&agent, |b| b.skip_verify(false)).unwrap();
+    assert_eq!(
+        tls_problem(explicit_false.agent().members()),
+        TlsProblem::UntrustedCertificate
+    );
+
+    let skip = client(&agent, |b| b.skip_verify(true)).unwrap();
+    assert_eq!(skip.agent().members().unwrap().members.len(), 3);
+
+    let addr = agent.url().to_owned();
+    let from_env = Client::builder()
+        .config(move |b| {
+            b.env_lookup(move |name| match name {
+                "NOMAD_ADDR" => Some(addr.clone()),
+                "NOMAD_SKIP_VERIFY" => Some("1".into()),
+                _ => None,
+            })
+        })
+        .build()
+        .unwrap();
+    assert!(from_env.agent().health().unwrap().is_healthy());
+    assert_eq!(agent.requests().len(), 2, "only the skip-verify calls got through");
+}
+
+/// A one-connection TCP server: reads what the client sends first, answers `reply`, closes.
+fn one_shot_server(reply: &'static [u8]) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(reply);
+    });
+    (port, server)
+}
+
+#[test]
+fn https_address_for_a_plain_http_server_is_a_tls_error() {
+    // Go's HTTP server (a plain-http Nomad agent) answers a ClientHello with an HTTP 400.
+    let (port, server) = one_shot_server(
+        b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request",
+    );
+    let c = Client::builder()
+        .address(format!("https://127.0.0.1:{port}"))
+        .build()
+        .unwrap();
+    let err = c.agent().members().unwrap_err();
+    assert_eq!(err.tls_problem(), Some(&TlsProblem::NotTls), "{err:?}");
+    assert!(err.to_string().contains("http://"), "{err}");
+    server.join().unwrap();
+
+    // A server that just hangs up during the handshake.
+    let (port, server) = one_shot_server(b"");
+    let c = Client::builder()
+        .address(format!("https://127.0.0.1:{port}"))
+        .build()
+        .unwrap();
+    let err = c.agent().members().unwrap_err();
+    match err.tls_problem() {
+        Some(TlsProblem::Handshake(m)) => assert!(m.contains("plain HTTP"), "{m}"),
+        other => panic!("expected a handshake problem, got {other:?}: {err:?}"),
+    }
+    server.join().unwrap();
+}
+
+#[test]
+fn http_address_for_a_tls_agent_fails_without_reaching_it() {
+    let p = pki("plain-to-tls");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
+    let port = agent.socket_addr().unwrap().port();
+    let c = Client::builder()
+        .address(format!("http://127.0.0.1:{port}"))
+        .build()
+        .unwrap();
+    let err = c.agent().members().unwrap_err();
+    assert!(err.as_transport().is_some(), "{err:?}");
+    assert!(agent.requests().is_empty());
+}
+
+#[test]
+fn tls_file_problems_are_setup_errors_naming_the_file() {
+    let p = pki("bad-files");
+    let cli = p.ca.client(KeyType::P256);
+    let other = p.ca.client(KeyType::P256);
+    let cert = p.dir.write("cli.pem", &cli.cert_pem);
+    let other_key = p.dir.write("other-key.pem", &other.key_legacy_pem);
+    let garbage = p.dir.write("garbage.pem", "hello");
+    let broken = p.dir.write(
+        "broken.pem",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
+    let encrypted = p.dir.write(
+        "encrypted.pem",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    let missing = p.dir.path().join("missing.pem");
+
+    let setup = |f: &dyn Fn(ConfigBuilder) -> ConfigBuilder| -> SetupError {
+        match Client::builder().address("https://127.0.0.1:4646").config(f).build() {
+            Err(Error::Setup(e)) => e,
+            other => panic!("expected a setup error, got {other:?}"),
+        }
+    };
+
+    let e = setup(&|b| b.ca_cert(&missing));
+    assert!(matches!(e, SetupError::ReadFile { .. }), "{e:?}");
+    assert!(e.to_string().contains("missing.pem"), "{e}");
+
+    let e = setup(&|b| b.ca_cert(&garbage));
+    assert!(e.to_string().contains("garbage.pem"), "{e}");
+
+    let e = setup(&|b| b.ca_cert(&broken));
+    assert!(matches!(e, SetupError::InvalidPem { .. }), "{e:?}");
+
+    let e = setup(&|b| b.ca_path(p.dir.path().join("no-such-dir")));
+    assert!(matches!(e, SetupError::ReadFile { .. }), "{e:?}");
+
+    let e = setup(&|b| b.client_cert(&cert, &other_key));
+    assert!(e.to_string().contains("does not belong"), "{e}");
+
+    let e = setup(&|b| b.client_cert(&cert, &garbage));
+    assert!(e.to_string().contains("garbage.pem"), "{e}");
+
+    let e = setup(&|b| b.client_cert(&cert, &encrypted));
+    assert!(e.to_string().contains("encrypted"), "{e}");
+
+    let e = setup(&|b| b.client_cert(&garbage, &other_key));
+    assert!(e.to_string().contains("client certificate"), "{e}");
+
+    let e = setup(&|b| b.tls_server_name("not a name"));
+    assert!(e.to_string().contains("not a name"), "{e}");
+}

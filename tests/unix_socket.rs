@@ -1,0 +1,244 @@
+//! `unix:///path` addresses (the Task API socket): every core call through the test agent on a
+//! Unix socket, the Task API's 401/403 answers, connect errors naming the path, and timeouts.
+#![cfg(unix)]
+
+mod pki;
+
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nomad_blocking::proto::agent::MemberStatus;
+use nomad_blocking::test_agent::TestAgent;
+use nomad_blocking::{Client, TimeoutKind};
+use pki::TempDir;
+
+#[test]
+fn every_core_call_works_over_a_unix_socket() {
+    let dir = TempDir::new("unix-core");
+    let sock = dir.path().join("api.sock");
+    let agent = TestAgent::builder().acl("task-token").start_unix(&sock).unwrap();
+    assert_eq!(agent.url(), format!("unix://{}", sock.display()));
+
+    let c = Client::builder()
+        .address(agent.url())
+        .token("task-token")
+        .build()
+        .unwrap();
+    let a = c.agent();
+
+    let members = a.members().unwrap();
+    assert_eq!(members.members.len(), 3);
+    assert_eq!(a.servers().unwrap().len(), 3);
+    a.set_servers(["10.0.0.7:4647", "10.0.0.8:4647"]).unwrap();
+    assert_eq!(a.servers().unwrap(), ["10.0.0.7:4647", "10.0.0.8:4647"]);
+    let me = a.self_info().unwrap();
+    assert_eq!(me.config.datacenter(), Some("dc1"));
+    let joined = a.join(["10.0.0.4"]).unwrap();
+    assert_eq!(joined.num_joined, 1);
+    a.force_leave("nomad-2.global").unwrap();
+    let nomad2 = a
+        .members()
+        .unwrap()
+        .members
+        .into_iter()
+        .find(|m| m.node_name() == "nomad-2");
+    assert_eq!(nomad2.map(|m| m.status), Some(MemberStatus::Left));
+    assert!(a.health().unwrap().is_healthy());
+
+    let requests = agent.requests();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v1/agent/members",
+            "/v1/agent/servers",
+            "/v1/agent/servers",
+            "/v1/agent/servers",
+            "/v1/agent/self",
+            "/v1/agent/join",
+            "/v1/agent/force-leave",
+            "/v1/agent/members",
+            "/v1/agent/health",
+        ]
+    );
+    for r in &requests {
+        // As the Go client: http://127.0.0.1/<path> over the socket, the token exactly once.
+        assert_eq!(r.header("host"), Some("127.0.0.1"), "{r:?}");
+        assert_eq!(r.header_all("x-nomad-token"), ["task-token"]);
+    }
+}
+
+#[test]
+fn unix_address_from_the_environment() {
+    let dir = TempDir::new("unix-env");
+    let sock = dir.path().join("api.sock");
+    let agent = TestAgent::builder().start_unix(&sock).unwrap();
+    let url = agent.url().to_owned();
+    let c = Client::builder()
+        .config(move |b| b.env_lookup(move |name| (name == "NOMAD_ADDR").then(|| url.clone())))
+        .build()
+        .unwrap();
+    assert!(c.agent().health().unwrap().is_healthy());
+}
+
+#[test]
+fn task_api_answers_401_without_a_token_and_403_with_a_bad_one() {
+    let dir = TempDir::new("unix-task-api");
+    let sock = dir.path().join("api.sock");
+    let agent = TestAgent::builder()
+        .acl("workload-token")
+        .require_token()
+        .start_unix(&sock)
+        .unwrap();
+
+    let anonymous = Client::builder().address(agent.url()).build().unwrap();
+    let err = anonymous.agent().self_info().unwrap_err();
+    assert!(err.is_unauthorized(), "{err:?}");
+    assert!(!err.is_permission_denied());
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(err.as_response().and_then(|r| r.message()), Some("Unauthorized"));
+
+    let bad = Client::builder().address(agent.url()).token("nope").build().unwrap();
+    let err = bad.agent().self_info().unwrap_err();
+    assert!(err.is_permission_denied(), "{err:?}");
+    assert!(!err.is_unauthorized());
+
+    let good = Client::builder()
+        .address(agent.url())
+        .token("workload-token")
+        .build()
+        .unwrap();
+    assert_eq!(good.agent().self_info().unwrap().config.region(), Some("global"));
+}
+
+#[test]
+fn a_missing_socket_is_a_connect_error_naming_the_path() {
+    let dir = TempDir::new("unix-missing");
+    let sock = dir.path().join("no-such.sock");
+    let c = Client::builder()
+        .address(format!("unix://{}", sock.display()))
+        .build()
+        .unwrap();
+    let err = c.agent().members().unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+    assert!(!err.is_timeout());
+    let text = err.to_string();
+    assert!(text.contains(&sock.display().to_string()), "names the socket: {text}");
+
+    // A stale socket file with nobody listening.
+    let stale = dir.path().join("stale.sock");
+    drop(UnixListener::bind(&stale).unwrap());
+    let c = Client::builder()
+        .address(format!("unix://{}", stale.display()))
+        .build()
+        .unwrap();
+    let err = c.agent().members().unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+    assert!(err.to_string().contains("stale.sock"), "{err}");
+}
+
+/// A Unix server that accepts connections and never answers.
+fn silent_unix_server(path: &Path) -> std::thread::JoinHandle<()> {
+    let listener = UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(4) {
+            match stream {
+                Ok(s) => held.push(s),
+                Err(_) => break,
+            }
+            if held.len() >= 2 {
+                // Keep the last connections open long enough for the timeouts to fire.
+                std::thread::sleep(Duration::from_secs(5));
+                break;
+            }
+        }
+    })
+}
+
+#[test]
+fn read_and_call_timeouts_on_a_silent_socket() {
+    let dir = TempDir::new("unix-silent");
+    let sock = dir.path().join("silent.sock");
+    let _server = silent_unix_server(&sock);
+    let address = format!("unix://{}", sock.display());
+
+    let c = Client::builder()
+        .address(address.clone())
+        .read_timeout(Some(Duration::from_millis(300)))
+        .call_timeout(Some(Duration::from_secs(20)))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let err = c.agent().members().unwrap_err();
+    let elapsed = start.elapsed();
+    assert_eq!(err.timeout_kind(), Some(TimeoutKind::Read), "{err:?}");
+    assert!(
+        elapsed >= Duration::from_millis(250) && elapsed < Duration::from_millis(1500),
+        "{elapsed:?}"
+    );
+
+    let c = Client::builder()
+        .address(address)
+        .read_timeout(None)
+        .call_timeout(Some(Duration::from_millis(400)))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let err = c.agent().members().unwrap_err();
+    let elapsed = start.elapsed();
+    assert_eq!(err.timeout_kind(), Some(TimeoutKind::Call), "{err:?}");
+    assert!(
+        elapsed >= Duration::from_millis(350) && elapsed < Duration::from_millis(1600),
+        "{elapsed:?}"
+    );
+}
+
+#[test]
+fn connect_timeout_when_the_socket_backlog_is_full() {
+    use std::os::unix::net::UnixStream;
+    use std::sync::mpsc;
+
+    let dir = TempDir::new("unix-backlog");
+    let sock = dir.path().join("full.sock");
+    let listener = UnixListener::bind(&sock).unwrap(); // never accepts
+
+    // Fill the listen backlog: connects succeed until it is full, then block.
+    let (tx, rx) = mpsc::channel();
+    let filler_path = sock.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for _ in 0..20_000 {
+            match UnixStream::connect(&filler_path) {
+                Ok(s) => {
+                    held.push(s);
+                    if tx.send(held.len()).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => return, // the listener went away
+            }
+        }
+    });
+    let mut filled = 0;
+    while let Ok(n) = rx.recv_timeout(Duration::from_millis(500)) {
+        filled = n;
+    }
+    assert!(filled > 0 && filled < 20_000, "the backlog never filled up ({filled})");
+
+    let c = Client::builder()
+        .address(format!("unix://{}", sock.display()))
+        .connect_timeout(Some(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let err = c.agent().members().unwrap_err();
+    let elapsed = start.elapsed();
+    assert_eq!(err.timeout_kind(), Some(TimeoutKind::Connect), "{err:?}");
+    assert!(
+        elapsed >= Duration::from_millis(250) && elapsed < Duration::from_millis(1500),
+        "{elapsed:?}"
+    );
+    drop(listener);
+}
