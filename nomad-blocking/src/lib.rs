@@ -44,6 +44,6 @@ pub use stream::{LogStream, StopHandle};
 pub use transport::{BodyReader, ProxyPolicy, Transport, TransportSettings, UreqTransport};
 
 /// The README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "test-agent"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
