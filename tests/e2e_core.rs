@@ -787,3 +787,83 @@ fn error_display_is_readable_end_to_end() {
     assert!(shown.ends_with("Permission denied"), "{shown}");
     assert!(matches!(err, Error::Response(_)));
 }
+
+mod review_regressions {
+    use nomad_blocking::test_agent::TestAgent;
+    use nomad_blocking::{Client, Config, Error, SetupError};
+
+    #[test]
+    fn from_config_cannot_be_silently_overridden_by_later_settings() {
+        let err = Client::builder().address("http://10.9.9.9:1234").build().map(drop);
+        assert!(err.is_ok());
+        let err = nomad_blocking::ClientBuilder::from_config(Config::default())
+            .address("http://10.9.9.9:1234")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Setup(SetupError::InvalidSetting { setting: "config", .. })),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn not_found_and_wrong_method_are_easy_to_ask() {
+        let agent = TestAgent::builder().enable_debug(true).start().unwrap();
+        let client = agent.client().unwrap();
+        let err = client.agent().lookup("no-such-profile").unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+        assert!(!err.is_method_not_allowed());
+    }
+
+    #[test]
+    fn a_blank_token_header_is_anonymous_at_the_agent_not_an_unknown_token() {
+        let agent = TestAgent::builder().acl("root").start().unwrap();
+        let config = Config::builder()
+            .address(agent.url())
+            .header("X-Nomad-Token", " ")
+            .build()
+            .unwrap();
+        let client = Client::new(config).unwrap();
+        let err = client.agent().self_info().unwrap_err();
+        assert_eq!(
+            err.as_response().and_then(|r| r.message()),
+            Some("Permission denied"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn profiles_are_served_with_nosniff_like_the_agent() {
+        // Checked on the raw wire, headers as the agent sent them.
+        let agent = TestAgent::builder().enable_debug(true).start().unwrap();
+        let mut resp = raw_get(&format!("{}/v1/agent/pprof/heap", agent.url()));
+        assert_eq!(resp.0, 200);
+        assert_eq!(resp.1.remove("x-content-type-options").as_deref(), Some("nosniff"));
+    }
+
+    fn raw_get(url: &str) -> (u16, std::collections::HashMap<String, String>) {
+        use std::io::{Read, Write};
+        let url = url.strip_prefix("http://").unwrap();
+        let (host, path) = url.split_once('/').unwrap();
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        let head = text.split("\r\n\r\n").next().unwrap();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        (status, headers)
+    }
+}

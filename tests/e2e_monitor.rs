@@ -202,12 +202,88 @@ fn targeting_is_sent_as_node_id_or_server_id() {
         .unwrap()
         .for_each(drop);
     assert_eq!(agent.last_request().unwrap().query_param("server_id"), Some("leader"));
+    let node = "f1b6f2a8-4d2e-4c86-8a4e-9d2b6c1e7a3f";
     client
         .agent()
-        .monitor(&Monitor::new().target(Target::Node("f1b6".into())))
+        .monitor(&Monitor::new().target(Target::Node(node.into())))
         .unwrap()
         .for_each(drop);
-    assert_eq!(agent.last_request().unwrap().query_param("node_id"), Some("f1b6"));
+    assert_eq!(agent.last_request().unwrap().query_param("node_id"), Some(node));
+    // An agent the cluster does not know is refused before streaming starts.
+    let err = client
+        .agent()
+        .monitor(&Monitor::new().target(Target::Server("nomad-9".into())))
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err}");
+    assert!(err.to_string().contains("unknown nomad server nomad-9"), "{err}");
+}
+
+#[test]
+fn a_quiet_plain_stream_has_no_heartbeats_and_is_not_killed_by_the_read_timeout() {
+    let agent = agent_with(MonitorFeed {
+        lines: 10,
+        linger: Duration::from_millis(2_500),
+        ..Default::default()
+    });
+    let client = Client::builder()
+        .address(agent.url())
+        .read_timeout(Some(Duration::from_millis(800)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let stream = client
+        .agent()
+        .monitor(&Monitor::new().plain(true).log_level(LogLevel::Trace))
+        .unwrap();
+    let lines: Vec<_> = stream.map(|l| l.expect("a quiet plain stream is healthy")).collect();
+    assert_eq!(lines.len(), 10);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "it stayed open, silent, past the read timeout"
+    );
+}
+
+#[test]
+fn a_log_stream_run_as_a_buffered_call_keeps_the_call_timeout() {
+    // `Client::call` buffers the whole body: on a stream that never ends it must time out, not
+    // block until the body limit.
+    let agent = agent_with(MonitorFeed {
+        lines: 10,
+        linger: Duration::from_secs(30),
+        ..Default::default()
+    });
+    let client = Client::builder()
+        .address(agent.url())
+        .call_timeout(Some(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.call(&Monitor::new()).unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn streams_are_gzip_compressed_when_asked_and_still_arrive_live() {
+    // ureq asks for gzip; the test agent, like the agent's gzip handler, compresses and
+    // sync-flushes every chunk. Heartbeats must still get through the compressor in time.
+    let agent = agent_with(MonitorFeed {
+        lines: 50,
+        linger: Duration::from_millis(2_500),
+        ..Default::default()
+    });
+    let client = Client::builder()
+        .address(agent.url())
+        .read_timeout(Some(Duration::from_millis(1_800)))
+        .build()
+        .unwrap();
+    let stream = client
+        .agent()
+        .monitor(&Monitor::new().log_level(LogLevel::Trace))
+        .unwrap();
+    assert_eq!(stream.map(|l| l.unwrap()).count(), 50);
+    let req = agent.last_request().unwrap();
+    assert!(req.header("accept-encoding").is_some_and(|v| v.contains("gzip")));
 }
 
 #[test]

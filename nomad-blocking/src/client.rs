@@ -366,6 +366,8 @@ fn copy_body<W: std::io::Write + ?Sized>(body: &mut crate::BodyReader, out: &mut
 pub struct ClientBuilder {
     config: Option<Config>,
     builder: ConfigBuilder,
+    /// True once a connection setting was edited (`config`, `env`, `address`, `token`).
+    edited: bool,
     settings: TransportSettings,
 }
 
@@ -378,9 +380,11 @@ impl ClientBuilder {
         }
     }
 
-    /// Edits the connection settings (ignored if built [`ClientBuilder::from_config`]).
+    /// Edits the connection settings. Not combinable with [`ClientBuilder::from_config`] (set them
+    /// on that `Config` instead): [`ClientBuilder::build`] then fails rather than drop them.
     pub fn config(mut self, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {
         self.builder = f(self.builder);
+        self.edited = true;
         self
     }
 
@@ -444,6 +448,15 @@ impl ClientBuilder {
     /// Validates the settings, reads TLS files, and builds the client.
     pub fn build(self) -> Result<Client<UreqTransport>, Error> {
         let config = match self.config {
+            Some(_) if self.edited => {
+                return Err(SetupError::InvalidSetting {
+                    setting: "config",
+                    reason: "ClientBuilder::from_config cannot be combined with address/token/env/config: \
+                             set those on the Config"
+                        .into(),
+                }
+                .into())
+            }
             Some(c) => c,
             None => self.builder.build()?,
         };

@@ -66,6 +66,14 @@ impl Error {
     pub fn is_unauthorized(&self) -> bool {
         self.as_response().is_some_and(ResponseError::is_unauthorized)
     }
+    /// True for a 404 from the agent (unknown path, profile, keyring operation, node).
+    pub fn is_not_found(&self) -> bool {
+        self.as_response().is_some_and(ResponseError::is_not_found)
+    }
+    /// True for `405 Invalid method`: the endpoint exists, not for this HTTP method.
+    pub fn is_method_not_allowed(&self) -> bool {
+        self.as_response().is_some_and(ResponseError::is_method_not_allowed)
+    }
     /// True for a timeout of any kind; [`Error::timeout_kind`] says which.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Transport(t) if matches!(t.kind(), TransportErrorKind::Timeout(_)))

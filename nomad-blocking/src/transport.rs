@@ -97,19 +97,10 @@ impl std::fmt::Debug for ProxyPolicy {
         match self {
             ProxyPolicy::Direct => f.write_str("Direct"),
             ProxyPolicy::FromEnv => f.write_str("FromEnv"),
-            ProxyPolicy::Url(url) => {
-                let shown = match url.split_once("://") {
-                    Some((scheme, rest)) => {
-                        let end = rest.find('/').unwrap_or(rest.len());
-                        match rest[..end].rfind('@') {
-                            Some(at) => format!("{scheme}://<redacted>@{}", &rest[at + 1..]),
-                            None => url.clone(),
-                        }
-                    }
-                    None => url.clone(),
-                };
-                f.debug_tuple("Url").field(&shown).finish()
-            }
+            ProxyPolicy::Url(url) => f
+                .debug_tuple("Url")
+                .field(&nomad_proto::config::redact_userinfo(url))
+                .finish(),
         }
     }
 }
@@ -123,9 +114,11 @@ impl std::fmt::Debug for ProxyPolicy {
 /// | [`read_timeout`](Self::read_timeout): the wait for each read of the response | 30 s | [`TimeoutKind::Read`] |
 ///
 /// `None` turns a timeout off. [`Error::is_timeout`](crate::Error::is_timeout) is true for all
-/// of them. Log streams ([`StreamingResponse`]) have no call timeout, only the read timeout (the
-/// agent sends a heartbeat every second); calls that announce an [`ExpectedDuration`] (a CPU
-/// profile) get that much more time for the call and for the read that waits for the answer.
+/// of them. Log streams read with `send_streaming` ([`StreamingResponse`]) have no call timeout,
+/// only the read timeout (the agent sends a heartbeat every second); `plain=true` streams have no
+/// heartbeats and so no read timeout either. A streaming operation run through the buffered
+/// `send` keeps every timeout. Calls that announce an [`ExpectedDuration`] (a CPU profile) get that
+/// much more time for the call and for the read that waits for the answer.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct TransportSettings {
@@ -135,8 +128,8 @@ pub struct TransportSettings {
     /// Time allowed for one whole call, from connect to the last body byte. Default 60 s. Not
     /// applied to log streams; extended by a pprof call's `seconds`.
     pub call_timeout: Option<Duration>,
-    /// Time allowed between two reads of the response. Default 30 s (log streams send a
-    /// heartbeat every second).
+    /// Time allowed between two reads of the response. Default 30 s (framed log streams send a
+    /// heartbeat every second; plain ones are exempt).
     pub read_timeout: Option<Duration>,
     /// Largest response body read into memory. Default 32 MiB. Streams are not limited.
     pub body_limit: u64,
@@ -263,38 +256,47 @@ impl UreqTransport {
         &self.settings
     }
 
-    fn run(&self, mut request: Request<Vec<u8>>) -> Result<Response<ureq::Body>, TransportError> {
+    /// Sends a request. `streaming` is true when the body will be handed out as a reader
+    /// (`send_streaming`); a log stream read that way has no overall timeout, and a plain (no
+    /// heartbeat) stream no per-read timeout either. Buffered calls always keep the call timeout,
+    /// even for a streaming operation, so `Client::call(&Monitor::new())` cannot block forever.
+    fn run(&self, mut request: Request<Vec<u8>>, streaming: bool) -> Result<Response<ureq::Body>, TransportError> {
         if let Some(rw) = &self.route.rewrite {
             rw.apply(&mut request);
         }
-        let streaming = request.extensions().get::<StreamingResponse>().is_some();
+        let stream = request
+            .extensions()
+            .get::<StreamingResponse>()
+            .copied()
+            .filter(|_| streaming);
         let expected = request.extensions().get::<ExpectedDuration>().map(|d| d.0);
-        let request = if streaming || expected.is_some() {
-            let global = if streaming {
-                None
-            } else {
-                self.settings.call_timeout.map(|t| t + expected.unwrap_or_default())
-            };
-            // The response only starts once the profile is done: let a read wait that long.
-            let per_read = match (self.settings.read_timeout, expected) {
-                (Some(r), Some(e)) => Some(r + e),
-                (r, _) => r,
-            };
-            self.agent
-                .configure_request(request)
-                .timeout_global(global)
-                .timeout_per_read(per_read)
-                .build()
-        } else {
-            request
+        if stream.is_none() && expected.is_none() {
+            return self.agent.run(request).map_err(|e| self.route.error(e));
+        }
+        let (global, per_read) = match stream {
+            Some(s) => (None, self.settings.read_timeout.filter(|_| s.heartbeats)),
+            None => {
+                let expected = expected.unwrap_or_default();
+                // The response only starts once the profile is done: let a read wait that long.
+                (
+                    self.settings.call_timeout.map(|t| t.saturating_add(expected)),
+                    self.settings.read_timeout.map(|r| r.saturating_add(expected)),
+                )
+            }
         };
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(global)
+            .timeout_per_read(per_read)
+            .build();
         self.agent.run(request).map_err(|e| self.route.error(e))
     }
 }
 
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        let response = self.run(request)?;
+        let response = self.run(request, false)?;
         let (parts, body) = response.into_parts();
         let body = body
             .into_with_config()
@@ -305,7 +307,7 @@ impl Transport for UreqTransport {
     }
 
     fn send_streaming(&self, request: Request<Vec<u8>>) -> Result<Response<BodyReader>, TransportError> {
-        let response = self.run(request)?;
+        let response = self.run(request, true)?;
         let route = Arc::clone(&self.route);
         Ok(response.map(|body| Box::new(StreamBody(body.into_reader(), route)) as BodyReader))
     }
@@ -547,8 +549,8 @@ fn tls_config(tls: &TlsSettings) -> Result<ureq::tls::TlsConfig, SetupError> {
         }
         check_roots(&certs, "CA certificate", path)?;
         roots.extend(certs);
-    }
-    if let Some(dir) = &tls.ca_path {
+    } else if let Some(dir) = &tls.ca_path {
+        // As in the Go client (go-rootcerts), a CA file wins over a CA directory.
         let mut files = Vec::new();
         collect_files(dir, 0, &mut files)?;
         files.sort();

@@ -162,7 +162,9 @@ impl fmt::Display for Address {
 
 /// Replaces `user:password@` in an address with `<redacted>@`, also when the scheme is missing
 /// (`admin:pw@host:4646`), which is exactly the input that gets rejected and shown in an error.
-fn redact_userinfo(input: &str) -> String {
+///
+/// Public so transports can show proxy URLs the same way.
+pub fn redact_userinfo(input: &str) -> String {
     let (scheme, rest) = match input.split_once("://") {
         Some((scheme, rest)) => (&input[..scheme.len() + 3], rest),
         None => ("", input),
@@ -324,7 +326,8 @@ impl fmt::Debug for BasicAuth {
 pub struct TlsSettings {
     /// `NOMAD_CACERT`: a PEM file with one or more CA certificates.
     pub ca_cert: Option<PathBuf>,
-    /// `NOMAD_CAPATH`: a directory of PEM CA certificates.
+    /// `NOMAD_CAPATH`: a directory of PEM CA certificates. Ignored when `ca_cert` is set, as in
+    /// the Go client.
     pub ca_path: Option<PathBuf>,
     /// `NOMAD_CLIENT_CERT`: the client certificate (PEM) for mutual TLS.
     pub client_cert: Option<PathBuf>,
@@ -499,8 +502,8 @@ impl ConfigBuilder {
 
     /// An extra header for every request. Validated by [`ConfigBuilder::build`]: the value must
     /// be ASCII without control characters. An `X-Nomad-Token` given here is sent only when no
-    /// token is set (the token replaces it), and credential headers (`Authorization`,
-    /// `X-Nomad-Token`, …) are never shown by `Debug`.
+    /// token is set (the token replaces it). Extra header values are never shown by `Debug` (any
+    /// of them may be a credential); their names are.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -591,10 +594,9 @@ impl ConfigBuilder {
                 return Err(invalid());
             }
             let mut v = HeaderValue::from_str(value).map_err(|_| invalid())?;
-            // Credentials given as extra headers stay out of `Debug` output like the token does.
-            if SENSITIVE_HEADERS.contains(&n.as_str()) {
-                v.set_sensitive(true);
-            }
+            // Any extra header may carry a credential (X-Vault-Token, X-Api-Key, …): every value
+            // stays out of `Debug` output, like the token does.
+            v.set_sensitive(true);
             headers.append(n, v);
         }
 
@@ -663,9 +665,6 @@ impl ConfigBuilder {
         })
     }
 }
-
-/// Extra headers whose values are credentials: marked sensitive so `Debug` never shows them.
-const SENSITIVE_HEADERS: [&str; 4] = ["x-nomad-token", "authorization", "proxy-authorization", "cookie"];
 
 /// Parses a boolean the way Go's `strconv.ParseBool` does.
 pub fn parse_go_bool(value: &str) -> Option<bool> {

@@ -78,10 +78,16 @@ pub trait WithCallOptions: Sized {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExpectedDuration(pub Duration);
 
-/// A request extension marking a long-lived streaming response (the log monitor): transports
-/// should not apply an overall timeout to it, only per-read timeouts.
+/// A request extension marking a long-lived streaming response (the log monitor): a transport
+/// that streams the body should not apply an overall timeout to it. When `heartbeats` is true the
+/// agent sends a `{}` frame about every second, so a per-read timeout of a few seconds is safe;
+/// when it is false (`plain=true` streams) the stream may legitimately stay silent for as long as
+/// the agent logs nothing, so a per-read timeout would kill a healthy stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StreamingResponse;
+pub struct StreamingResponse {
+    /// The agent sends heartbeats on this stream.
+    pub heartbeats: bool,
+}
 
 /// Collects the pieces of a request before [`Spec::build`] turns them into an `http::Request`.
 pub(crate) struct Spec<'a> {
@@ -148,8 +154,17 @@ impl<'a> Spec<'a> {
             uri = ser.finish();
         }
 
-        let mut builder = Request::builder().method(self.method).uri(uri);
-        let headers = builder.headers_mut().expect("builder has no error yet");
+        // Parse the URI first: a URI the http crate refuses (e.g. longer than 64 KiB, from thousands
+        // of addresses or a huge node name) is a typed error, never a panic.
+        let uri = http::Uri::try_from(uri).map_err(|e| BuildError::InvalidArgument {
+            argument: "uri",
+            reason: format!("the request URI cannot be built: {e}"),
+        })?;
+        let mut request = Request::new(self.body.unwrap_or_default());
+        *request.method_mut() = self.method;
+        *request.uri_mut() = uri;
+        let has_body = !request.body().is_empty();
+        let headers = request.headers_mut();
         for (name, value) in config.headers() {
             headers.append(name, value.clone());
         }
@@ -171,15 +186,10 @@ impl<'a> Spec<'a> {
             // `insert` drops every earlier value of the header.
             headers.insert("x-nomad-token", token.header_value().clone());
         }
-        if self.body.is_some() {
+        if has_body {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        builder
-            .body(self.body.unwrap_or_default())
-            .map_err(|e| BuildError::InvalidArgument {
-                argument: "uri",
-                reason: e.to_string(),
-            })
+        Ok(request)
     }
 }
 

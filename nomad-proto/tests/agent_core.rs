@@ -1620,3 +1620,61 @@ mod environment {
         assert!(config.basic_auth().is_none());
     }
 }
+
+mod review_regressions {
+    use nomad_proto::agent::{AgentSelf, ForceLeave, Join, ListMembers, ServerMembers};
+    use nomad_proto::{BuildError, Config, Endpoint, WithCallOptions};
+
+    #[test]
+    fn a_request_uri_too_long_for_http_is_a_typed_error_not_a_panic() {
+        let config = Config::default();
+        let many: Vec<String> = (0..6_000)
+            .map(|i| format!("10.0.{}.{}:4648", i / 250, i % 250))
+            .collect();
+        let err = Join::new(many).to_request(&config).unwrap_err();
+        assert!(
+            matches!(err, BuildError::InvalidArgument { argument: "uri", .. }),
+            "{err}"
+        );
+        let err = ForceLeave::new("n".repeat(70_000)).to_request(&config).unwrap_err();
+        assert!(
+            matches!(err, BuildError::InvalidArgument { argument: "uri", .. }),
+            "{err}"
+        );
+        let err = ListMembers::new()
+            .region("r".repeat(70_000))
+            .to_request(&config)
+            .unwrap_err();
+        assert!(
+            matches!(err, BuildError::InvalidArgument { argument: "uri", .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_empty_or_odd_member_address_does_not_fail_the_whole_answer() {
+        let body = br#"{"ServerName":"s","ServerRegion":"global","ServerDC":"dc1","Members":[
+            {"Name":"a.global","Addr":"","Port":4648,"Tags":{},"Status":"alive"},
+            {"Name":"b.global","Addr":"not-an-ip","Port":4648,"Tags":{},"Status":"alive"},
+            {"Name":"c.global","Addr":"10.0.0.3","Port":4648,"Tags":{},"Status":"alive"}]}"#;
+        let members: ServerMembers = serde_json::from_slice(body).unwrap();
+        let addrs: Vec<_> = members.members.iter().map(|m| m.addr).collect();
+        assert_eq!(addrs, [None, None, Some("10.0.0.3".parse().unwrap())]);
+        let me: AgentSelf = serde_json::from_slice(br#"{"member":{"Name":"","Addr":""}}"#).unwrap();
+        assert!(me.member.is_empty());
+    }
+
+    #[test]
+    fn every_extra_header_value_stays_out_of_debug() {
+        let config = Config::builder()
+            .header("X-Vault-Token", "hvs.very-secret")
+            .build()
+            .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hvs.very-secret"), "{shown}");
+        assert!(
+            shown.to_ascii_lowercase().contains("x-vault-token"),
+            "the name is still shown: {shown}"
+        );
+    }
+}

@@ -39,8 +39,9 @@ pub(crate) enum Reply {
     NotFound,
     /// A redirect with a Location header.
     Redirect(u16, String),
+    /// Another reply, sent after a delay (CPU profiles and traces record for `seconds`).
+    After(std::time::Duration, Box<Reply>),
     /// A streaming 200 body.
-    #[allow(dead_code)]
     Stream {
         content_type: &'static str,
         body: Box<dyn Read + Send>,
@@ -65,12 +66,19 @@ fn wrong_role() -> Reply {
 
 /// The token of a request: `X-Nomad-Token` (trimmed) wins over `Authorization: Bearer`.
 fn request_token(req: &RecordedRequest) -> Result<Option<String>, Reply> {
-    let x = req.header_all("x-nomad-token");
+    // As the agent's parseToken: an empty X-Nomad-Token is ignored (Authorization: Bearer is
+    // tried next), and a blank one trims to "", the anonymous token.
+    let x: Vec<&str> = req
+        .header_all("x-nomad-token")
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect();
     if x.len() > 1 {
         return Err(text(400, "Invalid number of Nomad Tokens"));
     }
     if let Some(t) = x.first() {
-        return Ok(Some(t.trim().to_owned()));
+        let t = t.trim();
+        return Ok((!t.is_empty()).then(|| t.to_owned()));
     }
     if let Some(auth) = req.header("authorization") {
         let mut parts = auth.split_whitespace();
@@ -350,7 +358,7 @@ fn debug_acl(state: &AgentState, req: &RecordedRequest, need: Capability) -> Res
 /// Resolves `node_id` / `server_id` to the answering agent's ID. The test agent knows its own
 /// node and the servers among its gossip members (or `leader`). The exact errors for unknown IDs
 /// are UNVERIFIED against a real agent.
-fn forward_target(state: &AgentState, node_id: &str, server_id: &str) -> Result<Option<String>, Reply> {
+pub(crate) fn forward_target(state: &AgentState, node_id: &str, server_id: &str) -> Result<Option<String>, Reply> {
     if !node_id.is_empty() {
         if state.role.client() && node_id == data::NODE_ID {
             return Ok(Some(node_id.to_owned()));
@@ -573,10 +581,10 @@ fn pprof(state: &AgentState, req: &RecordedRequest, name: &str) -> Reply {
     match name {
         "cmdline" => plain(b"/usr/local/bin/nomad\0agent\0-config=/etc/nomad.d".to_vec()),
         "profile" | "trace" => {
-            // The agent records for `seconds` before it answers (this test agent serves one
-            // request at a time, so it is busy meanwhile; capped at a minute).
-            std::thread::sleep(std::time::Duration::from_secs(seconds.unsigned_abs().min(60)));
-            binary(data::profile_bytes(name, state.profile_size))
+            // The agent records for `seconds` before it answers (capped at a minute here); the
+            // reply is sent from its own thread, so other requests are served meanwhile.
+            let delay = std::time::Duration::from_secs(seconds.unsigned_abs().min(60));
+            Reply::After(delay, Box::new(binary(data::profile_bytes(name, state.profile_size))))
         }
         _ if RUNTIME_PROFILES.contains(&name) => {
             if debug != 0 {

@@ -450,7 +450,15 @@ fn serve_loop(server: &tiny_http::Server, shared: &Shared) {
             handlers::Reply::Stream { content_type, body } => {
                 // Streams are written from their own thread so the agent keeps answering.
                 std::thread::spawn(move || {
-                    let _ = write_stream(request.into_writer(), content_type, body);
+                    let _ = write_stream(request.into_writer(), content_type, body, gzip);
+                });
+            }
+            handlers::Reply::After(delay, reply) => {
+                // A CPU profile or trace answers after `seconds`; the state lock is not held
+                // meanwhile and other requests are served.
+                std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    let _ = respond(request, *reply, gzip);
                 });
             }
             reply => {
@@ -461,26 +469,51 @@ fn serve_loop(server: &tiny_http::Server, shared: &Shared) {
 }
 
 /// Writes a chunked 200 and flushes every chunk as it is produced, as the agent does (tiny_http's
-/// own chunked writer buffers 8 KiB, which would hold back heartbeats).
+/// own chunked writer buffers 8 KiB, which would hold back heartbeats). With `gzip` the body is
+/// compressed and sync-flushed chunk by chunk, as the agent's gzip handler does.
 fn write_stream(
     mut out: Box<dyn std::io::Write + Send>,
     content_type: &str,
     mut body: Box<dyn Read + Send>,
+    gzip: bool,
 ) -> std::io::Result<()> {
+    let encoding = if gzip {
+        "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n"
+    } else {
+        ""
+    };
     write!(
         out,
-        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n{encoding}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     )?;
+    let chunk = |out: &mut Box<dyn std::io::Write + Send>, bytes: &[u8]| -> std::io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        write!(out, "{:x}\r\n", bytes.len())?;
+        out.write_all(bytes)?;
+        out.write_all(b"\r\n")?;
+        out.flush()
+    };
+    let mut encoder = gzip.then(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = body.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        write!(out, "{n:x}\r\n")?;
-        out.write_all(&buf[..n])?;
-        out.write_all(b"\r\n")?;
-        out.flush()?;
+        match encoder.as_mut() {
+            Some(enc) => {
+                enc.write_all(&buf[..n])?;
+                enc.flush()?; // sync flush: the client can decode everything sent so far
+                chunk(&mut out, enc.get_ref())?;
+                enc.get_mut().clear();
+            }
+            None => chunk(&mut out, &buf[..n])?,
+        }
+    }
+    if let Some(enc) = encoder {
+        chunk(&mut out, &enc.finish()?)?;
     }
     out.write_all(b"0\r\n\r\n")?;
     out.flush()
@@ -502,6 +535,7 @@ fn header(name: &str, value: &str) -> tiny_http::Header {
 
 fn respond(request: tiny_http::Request, reply: handlers::Reply, gzip: bool) -> std::io::Result<()> {
     use handlers::Reply;
+    let mut extra_headers = Vec::new();
     let (status, content_type, body, extra): (u16, Option<&str>, Vec<u8>, Option<tiny_http::Header>) = match reply {
         Reply::Json(status, body) => (status, Some("application/json"), body, None),
         Reply::Text(status, text) => (status, Some("text/plain; charset=utf-8"), text.into_bytes(), None),
@@ -509,18 +543,22 @@ fn respond(request: tiny_http::Request, reply: handlers::Reply, gzip: bool) -> s
             content_type,
             disposition,
             body,
-        } => (
-            200,
-            Some(content_type),
-            body,
-            disposition.map(|d| header("Content-Disposition", &d)),
-        ),
+        } => {
+            // The profiler always sends nosniff.
+            extra_headers.push(header("X-Content-Type-Options", "nosniff"));
+            (
+                200,
+                Some(content_type),
+                body,
+                disposition.map(|d| header("Content-Disposition", &d)),
+            )
+        }
         Reply::Empty => (200, None, Vec::new(), None),
         Reply::NotFound => (404, None, Vec::new(), None),
         Reply::Redirect(status, location) => (status, None, Vec::new(), Some(header("Location", &location))),
-        Reply::Stream { .. } => unreachable!("streams are handled by the caller"),
+        Reply::Stream { .. } | Reply::After(..) => unreachable!("handled by the caller"),
     };
-    let mut headers = Vec::new();
+    let mut headers = extra_headers;
     if let Some(ct) = content_type {
         headers.push(header("Content-Type", ct));
     }

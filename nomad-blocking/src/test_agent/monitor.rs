@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
-use super::handlers::{acl, text, Capability, Reply};
+use super::handlers::{acl, forward_target, text, Capability, Reply};
 use super::{AgentState, RecordedRequest};
 use nomad_proto::stream::LogLevel;
 
@@ -90,20 +90,32 @@ macro_rules! try_reply {
     };
 }
 
+/// `node_id` / `server_id`: not both, and only agents the cluster knows (checked before streaming).
+fn target(state: &AgentState, req: &RecordedRequest) -> Result<(), Reply> {
+    let node_id = req.query_param("node_id").unwrap_or("");
+    let server_id = req.query_param("server_id").unwrap_or("");
+    if !node_id.is_empty() && !server_id.is_empty() {
+        return Err(text(400, "Cannot target node and server simultaneously"));
+    }
+    forward_target(state, node_id, server_id).map(drop)
+}
+
 pub(crate) fn monitor(state: &AgentState, req: &RecordedRequest) -> Reply {
     let min_level = match req.query_param("log_level") {
         None | Some("") => LogLevel::Info,
-        Some(l) => match l.parse::<LogLevel>() {
-            Ok(level) => level,
-            Err(_) => return text(400, &format!("Unknown log level: {l}")),
+        // hclog's names only (the client's parser also takes `warning`; the agent does not).
+        Some(l) => match LogLevel::ALL
+            .into_iter()
+            .find(|lv| lv.as_str().eq_ignore_ascii_case(l.trim()))
+        {
+            Some(level) => level,
+            None => return text(400, &format!("Unknown log level: {l}")),
         },
     };
     let log_json = try_reply!(bool_param(req, "log_json"));
     let _location = try_reply!(bool_param(req, "log_include_location"));
     let plain = try_reply!(bool_param(req, "plain"));
-    if req.query_param("node_id").is_some() && req.query_param("server_id").is_some() {
-        return text(400, "Cannot target node and server simultaneously");
-    }
+    try_reply!(target(state, req));
     try_reply!(acl(state, req, Capability::AgentRead));
     let feed = state.monitor.clone();
     let body = FrameWriter::new(feed, min_level, log_json, plain, false);
@@ -118,9 +130,7 @@ pub(crate) fn export(state: &AgentState, req: &RecordedRequest) -> Reply {
     let follow = try_reply!(bool_param(req, "follow"));
     let plain = try_reply!(bool_param(req, "plain"));
     let service = req.query_param("service_name").filter(|s| !s.is_empty());
-    if req.query_param("node_id").is_some() && req.query_param("server_id").is_some() {
-        return text(400, "Cannot target node and server simultaneously");
-    }
+    try_reply!(target(state, req));
     match (on_disk, service) {
         (true, Some(_)) => return text(400, "Cannot target journald and log file simultaneously"),
         (false, None) => return text(400, "Either -service-name or -on-disk must be set"),

@@ -67,7 +67,7 @@ pub struct AgentMember {
     #[serde(rename = "Name", default)]
     pub name: String,
     /// Gossip address; `None` on a client-only agent's `self` answer (JSON `null`).
-    #[serde(rename = "Addr", default)]
+    #[serde(rename = "Addr", default, deserialize_with = "lenient_ip")]
     pub addr: Option<IpAddr>,
     /// Gossip port.
     #[serde(rename = "Port", default)]
@@ -188,6 +188,13 @@ impl<'de> Deserialize<'de> for MemberStatus {
             Some(other) => MemberStatus::Other(other.to_owned()),
         })
     }
+}
+
+/// `null`, `""` (Go's encoding of an empty `net.IP`) or an unparseable address become `None`
+/// rather than failing the whole answer.
+fn lenient_ip<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
+    let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
+    Ok(s.and_then(|s| s.trim().parse().ok()))
 }
 
 pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>

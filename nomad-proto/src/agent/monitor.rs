@@ -106,7 +106,9 @@ pub struct Monitor {
     pub log_json: bool,
     /// Include the source location (`log_include_location=true`).
     pub log_include_location: bool,
-    /// Raw text instead of JSON frames (`plain=true`). Plain streams have no heartbeats.
+    /// Raw text instead of JSON frames (`plain=true`). Plain streams have no heartbeats, so a
+    /// quiet plain stream cannot be told from a dead one: transports apply no per-read timeout to
+    /// it, and stopping it with a stop handle takes effect when the next log bytes arrive.
     pub plain: bool,
     /// Which agent's logs.
     pub target: Target,
@@ -163,7 +165,9 @@ impl Endpoint for Monitor {
             }
         }
         let mut request = self.target.apply(spec)?.build(config)?;
-        request.extensions_mut().insert(StreamingResponse);
+        request.extensions_mut().insert(StreamingResponse {
+            heartbeats: !self.plain,
+        });
         Ok(request)
     }
     /// Decodes a whole buffered stream (for canned responses and tests).
@@ -290,7 +294,9 @@ impl Endpoint for MonitorExport {
             spec = spec.query("plain", "true");
         }
         let mut request = self.target.apply(spec)?.build(config)?;
-        request.extensions_mut().insert(StreamingResponse);
+        request.extensions_mut().insert(StreamingResponse {
+            heartbeats: !self.plain,
+        });
         Ok(request)
     }
     /// Decodes a whole buffered export.
