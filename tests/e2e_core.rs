@@ -768,14 +768,22 @@ fn without_idle_connections_every_call_opens_a_new_one() {
 }
 
 #[test]
-fn a_failing_call_is_sent_exactly_once() {
-    // No retries behind the user's back.
+fn an_error_answer_is_not_retried_behind_the_users_back() {
+    // A failure the agent reports (in a 200 for join, as a 500 for reload) is returned, not
+    // retried: each call reaches the agent exactly once.
     let agent = acl_agent();
     let client = agent.client().unwrap();
     for _ in 0..5 {
         assert!(client.call(&Join::new(["10.0.0.99"])).is_err());
     }
     assert_eq!(agent.requests().len(), 5);
+    agent.with_state(|s| s.reload_error = Some("error loading configuration: bad HCL".into()));
+    let root = agent.client_with_token("root-token").unwrap();
+    for _ in 0..3 {
+        let err = root.agent().reload().unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(500), "{err}");
+    }
+    assert_eq!(agent.requests().len(), 8);
 }
 
 #[test]
