@@ -67,6 +67,28 @@ pub trait LogStreamRequest: Endpoint<Output = Vec<LogLine>> {
     }
 }
 
+/// The shared tail of both stream requests: target, build, and the streaming marker.
+fn stream_request(
+    spec: Spec<'_>,
+    target: &Target,
+    plain: bool,
+    config: &Config,
+) -> Result<Request<Vec<u8>>, BuildError> {
+    let mut request = target.apply(spec)?.build(config)?;
+    request
+        .extensions_mut()
+        .insert(StreamingResponse { heartbeats: !plain });
+    Ok(request)
+}
+
+fn format_for(plain: bool) -> StreamFormat {
+    if plain {
+        StreamFormat::Plain
+    } else {
+        StreamFormat::Framed
+    }
+}
+
 fn decode_all(op: &impl LogStreamRequest, response: Response<Vec<u8>>) -> Result<Vec<LogLine>, ResponseError> {
     op.check_status(response.status(), response.body())?;
     let mut decoder = op.decoder();
@@ -164,11 +186,7 @@ impl Endpoint for Monitor {
                 spec = spec.query(name, "true");
             }
         }
-        let mut request = self.target.apply(spec)?.build(config)?;
-        request.extensions_mut().insert(StreamingResponse {
-            heartbeats: !self.plain,
-        });
-        Ok(request)
+        stream_request(spec, &self.target, self.plain, config)
     }
     /// Decodes a whole buffered stream (for canned responses and tests).
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Vec<LogLine>, ResponseError> {
@@ -178,11 +196,7 @@ impl Endpoint for Monitor {
 
 impl LogStreamRequest for Monitor {
     fn format(&self) -> StreamFormat {
-        if self.plain {
-            StreamFormat::Plain
-        } else {
-            StreamFormat::Framed
-        }
+        format_for(self.plain)
     }
 }
 
@@ -293,11 +307,7 @@ impl Endpoint for MonitorExport {
         if self.plain {
             spec = spec.query("plain", "true");
         }
-        let mut request = self.target.apply(spec)?.build(config)?;
-        request.extensions_mut().insert(StreamingResponse {
-            heartbeats: !self.plain,
-        });
-        Ok(request)
+        stream_request(spec, &self.target, self.plain, config)
     }
     /// Decodes a whole buffered export.
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Vec<LogLine>, ResponseError> {
@@ -307,11 +317,7 @@ impl Endpoint for MonitorExport {
 
 impl LogStreamRequest for MonitorExport {
     fn format(&self) -> StreamFormat {
-        if self.plain {
-            StreamFormat::Plain
-        } else {
-            StreamFormat::Framed
-        }
+        format_for(self.plain)
     }
 }
 
