@@ -475,6 +475,9 @@ fn host_of(authority: &str) -> Result<String, SetupError> {
 }
 
 /// Resolves the TLS server name to the address's host (then as usual); every other host as usual.
+/// An IP-literal host (the usual `NOMAD_ADDR`) is taken as it is, without a lookup: ureq's
+/// `DefaultResolver` (3.5) starts a thread per request to time the lookup out, even for an IP
+/// and even when a pooled connection is then reused, and that was most of a small call's cost.
 #[derive(Debug)]
 struct ServerNameResolver {
     /// The server name as it appears in rewritten URIs (`None`: no server name override).
@@ -491,17 +494,45 @@ impl ureq::unversioned::resolver::Resolver for ServerNameResolver {
         config: &ureq::config::Config,
         timeout: ureq::unversioned::transport::NextTimeout,
     ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        match uri.host() {
+        let real: Uri;
+        let uri = match uri.host() {
             Some(host) if self.name.as_deref().is_some_and(|n| host.eq_ignore_ascii_case(n)) => {
                 let port = uri.port_u16().unwrap_or(443);
-                let real: Uri = format!("https://{}:{port}/", self.real_host)
+                real = format!("https://{}:{port}/", self.real_host)
                     .parse()
                     .map_err(|_| ureq::Error::BadUri(format!("cannot map {host} to {}", self.real_host)))?;
-                self.inner.resolve(&real, config, timeout)
+                &real
             }
-            _ => self.inner.resolve(uri, config, timeout),
+            _ => uri,
+        };
+        if let Some(addr) = ip_literal(uri, config) {
+            let mut addrs = self.empty();
+            addrs.push(addr);
+            return Ok(addrs);
         }
+        self.inner.resolve(uri, config, timeout)
     }
+}
+
+/// The socket address of a URI whose host is an IP literal, if the configured IP family allows
+/// it (otherwise the default resolver answers, with the error it always gives).
+fn ip_literal(uri: &Uri, config: &ureq::config::Config) -> Option<std::net::SocketAddr> {
+    let host = uri.host()?;
+    let ip: std::net::IpAddr = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse()
+        .ok()?;
+    let port = uri.port_u16().or_else(|| match uri.scheme_str()? {
+        "https" => Some(443),
+        "http" => Some(80),
+        _ => None,
+    })?;
+    config
+        .ip_family()
+        .keep_wanted(std::iter::once(std::net::SocketAddr::new(ip, port)))
+        .next()
 }
 
 #[cfg(unix)]

@@ -172,30 +172,69 @@ impl AgentConfig {
 }
 
 fn lenient_stats<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, BTreeMap<String, String>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Leaf {
-        S(String),
-        Other(serde_json::Value),
-    }
-    let raw: Option<BTreeMap<String, Option<BTreeMap<String, Leaf>>>> = Option::deserialize(d)?;
+    let raw: Option<BTreeMap<String, Option<BTreeMap<String, StatValue>>>> = Option::deserialize(d)?;
     Ok(raw
         .unwrap_or_default()
         .into_iter()
         .map(|(section, values)| {
-            let values = values
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        Leaf::S(s) => s,
-                        Leaf::Other(serde_json::Value::Null) => String::new(),
-                        Leaf::Other(v) => v.to_string(),
-                    };
-                    (k, v)
-                })
-                .collect();
+            let values = values.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
             (section, values)
         })
         .collect())
+}
+
+/// A stats value as a string: a string as sent, `null` as `""`, anything else as its JSON
+/// text. Decoded straight from the parser (an untagged enum would buffer every value first).
+struct StatValue(String);
+
+impl<'de> Deserialize<'de> for StatValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        use serde::de::{MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StatValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a stats value")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<StatValue, E> {
+                Ok(StatValue(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<StatValue, E> {
+                Ok(StatValue(v))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<StatValue, E> {
+                Ok(StatValue(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<StatValue, E> {
+                Ok(StatValue(serde_json::Value::from(v).to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<StatValue, E> {
+                Ok(StatValue(serde_json::Value::from(v).to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<StatValue, E> {
+                Ok(StatValue(serde_json::Value::from(v).to_string()))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<StatValue, E> {
+                Ok(StatValue(String::new()))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<StatValue, E> {
+                Ok(StatValue(String::new()))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<StatValue, D::Error> {
+                StatValue::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<StatValue, A::Error> {
+                Ok(StatValue(
+                    serde_json::Value::deserialize(SeqAccessDeserializer::new(seq))?.to_string(),
+                ))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<StatValue, A::Error> {
+                Ok(StatValue(
+                    serde_json::Value::deserialize(MapAccessDeserializer::new(map))?.to_string(),
+                ))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
