@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use http::{Request, Response, StatusCode};
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
 use super::members::null_as_default;
@@ -107,33 +106,62 @@ pub struct HostDataResponse {
 }
 
 impl<'de> Deserialize<'de> for HostDataResponse {
-    /// Accepts both shapes: `{"AgentID":…,"HostData":{…}}` (recognised by its `HostData` key)
-    /// and a bare `HostData` object.
+    /// Accepts both shapes in one pass: `{"AgentID":…,"HostData":{…}}` (recognised by its
+    /// `HostData` key) and a bare `HostData` object.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut object: serde_json::Map<String, serde_json::Value> = serde_json::Map::deserialize(d)?;
-        match object.remove("HostData") {
-            Some(inner) => {
-                let agent_id = match object.remove("AgentID") {
-                    None | Some(serde_json::Value::Null) => None,
-                    Some(serde_json::Value::String(id)) => Some(id).filter(|id| !id.is_empty()),
-                    Some(other) => {
-                        return Err(D::Error::custom(format_args!(
-                            "AgentID: expected a string, found {other}"
-                        )))
-                    }
-                };
-                let host_data = if inner.is_null() {
-                    HostData::default()
-                } else {
-                    HostData::deserialize(inner).map_err(D::Error::custom)?
-                };
-                Ok(HostDataResponse { agent_id, host_data })
-            }
-            None => Ok(HostDataResponse {
-                agent_id: None,
-                host_data: HostData::deserialize(serde_json::Value::Object(object)).map_err(D::Error::custom)?,
-            }),
+        /// Every key either shape can have; the wrapper's `HostData` wins when present.
+        #[derive(Deserialize)]
+        struct Wire {
+            #[serde(rename = "AgentID", default)]
+            agent_id: Option<String>,
+            #[serde(rename = "HostData", default, deserialize_with = "present")]
+            wrapped: Option<Option<HostData>>,
+            #[serde(rename = "OS", default, deserialize_with = "null_as_default")]
+            os: String,
+            #[serde(rename = "Network", default, deserialize_with = "null_as_default")]
+            network: Vec<BTreeMap<String, String>>,
+            #[serde(rename = "ResolvConf", default, deserialize_with = "null_as_default")]
+            resolv_conf: String,
+            #[serde(rename = "Hosts", default, deserialize_with = "null_as_default")]
+            hosts: String,
+            #[serde(rename = "Environment", default, deserialize_with = "null_as_default")]
+            environment: BTreeMap<String, String>,
+            #[serde(rename = "Disk", default, deserialize_with = "null_as_default")]
+            disk: BTreeMap<String, DiskUsage>,
         }
+        /// `Some(…)` when the key is present, even as `null`.
+        fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<HostData>>, D::Error> {
+            Option::<HostData>::deserialize(d).map(Some)
+        }
+        /// Only a JSON object is host data (a derived struct would also take `[]`).
+        struct ObjectOnly;
+        impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+            type Value = Wire;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a host data object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Wire, A::Error> {
+                Wire::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        let wire = d.deserialize_map(ObjectOnly)?;
+        Ok(match wire.wrapped {
+            Some(inner) => HostDataResponse {
+                agent_id: wire.agent_id.filter(|id| !id.is_empty()),
+                host_data: inner.unwrap_or_default(),
+            },
+            None => HostDataResponse {
+                agent_id: None,
+                host_data: HostData {
+                    os: wire.os,
+                    network: wire.network,
+                    resolv_conf: wire.resolv_conf,
+                    hosts: wire.hosts,
+                    environment: wire.environment,
+                    disk: wire.disk,
+                },
+            },
+        })
     }
 }
 
