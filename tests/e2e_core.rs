@@ -875,3 +875,21 @@ mod review_regressions {
         (status, headers)
     }
 }
+
+mod gzip_setting {
+    use nomad_blocking::test_agent::TestAgent;
+    use nomad_blocking::Client;
+
+    #[test]
+    fn gzip_is_asked_for_by_default_and_can_be_turned_off() {
+        let agent = TestAgent::start().unwrap();
+        let on = agent.client().unwrap();
+        let members_on = on.agent().members().unwrap();
+        assert_eq!(agent.last_request().unwrap().header("accept-encoding"), Some("gzip"));
+
+        let off = Client::builder().address(agent.url()).gzip(false).build().unwrap();
+        let members_off = off.agent().members().unwrap();
+        assert_eq!(agent.last_request().unwrap().header("accept-encoding"), None);
+        assert_eq!(members_on, members_off, "same answer either way");
+    }
+}

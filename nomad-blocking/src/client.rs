@@ -445,6 +445,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Ask the agent for gzip answers (default on). Turning it off makes small calls cheaper on
+    /// fast links; large answers and log streams then travel uncompressed.
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.settings.gzip = on;
+        self
+    }
+
     /// Validates the settings, reads TLS files, and builds the client.
     pub fn build(self) -> Result<Client<UreqTransport>, Error> {
         let config = match self.config {
