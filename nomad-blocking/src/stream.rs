@@ -1,11 +1,13 @@
 //! Live log streams as iterators.
 
+use std::borrow::Cow;
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use nomad_proto::agent::LogStreamRequest;
-use nomad_proto::stream::{LogDecoder, LogLine, LogRecord};
+use nomad_proto::stream::{LogDecoder, LogLine, LogLineRef, LogRecord};
 use nomad_proto::ResponseError;
 
 use crate::error::{Error, TransportError, TransportErrorKind};
@@ -84,6 +86,111 @@ impl LogStream {
         self.map(|line| line.and_then(|l| l.record().map_err(|e| Error::Response(ResponseError::Stream(e)))))
     }
 
+    /// Calls `f` with each line until the stream ends or `f` returns
+    /// [`ControlFlow::Break`]. The lines are borrowed from the decoder, so this saves the
+    /// `String` the iterator allocates for every line: use it when you filter, count or
+    /// forward lines and keep few of them ([`LogLineRef::into_owned`] makes a [`LogLine`]).
+    ///
+    /// It returns `Ok(())` when the stream ends (as the iterator would return `None`: the agent
+    /// closed it, or [`StopHandle::stop`] was called) or when `f` breaks. After a break, the
+    /// stream goes on where it stopped, with this method or the iterator. An error ends the
+    /// stream, as an `Err` item ends the iterator.
+    ///
+    /// ```no_run
+    /// use std::ops::ControlFlow;
+    /// use nomad_blocking::proto::agent::Monitor;
+    ///
+    /// let client = nomad_blocking::Client::from_env()?;
+    /// let mut errors = 0;
+    /// client.agent().monitor(&Monitor::new())?.for_each_line(|line| {
+    ///     if line.text.contains("[ERROR]") {
+    ///         errors += 1;
+    ///         println!("{}", line.text);
+    ///     }
+    ///     ControlFlow::Continue(())
+    /// })?;
+    /// println!("{errors} errors");
+    /// # Ok::<(), nomad_blocking::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The errors the iterator yields: a stream error (a garbage frame, a stream cut off
+    /// mid-frame, an error the agent appended) or a transport error.
+    pub fn for_each_line<F>(&mut self, mut f: F) -> Result<(), Error>
+    where
+        F: FnMut(LogLineRef<'_>) -> ControlFlow<()>,
+    {
+        loop {
+            if self.done {
+                return Ok(());
+            }
+            loop {
+                match self.decoder.next_line_ref() {
+                    Ok(Some(line)) => {
+                        if f(line).is_break() {
+                            return Ok(());
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.done = true;
+                        return Err(Error::Response(ResponseError::Stream(e)));
+                    }
+                }
+            }
+            if self.at_eof {
+                match self.decoder.finish() {
+                    Ok(Some(line)) => {
+                        let line = LogLineRef {
+                            text: Cow::Borrowed(&line.text),
+                            offset: line.offset,
+                            file: line.file.as_deref(),
+                        };
+                        if f(line).is_break() {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                    Ok(None) => {
+                        self.done = true;
+                        return Ok(());
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        return Err(Error::Response(ResponseError::Stream(e)));
+                    }
+                }
+            }
+            if let Err(e) = self.read_more() {
+                self.done = true;
+                return Err(e);
+            }
+        }
+    }
+
+    /// Reads the next piece of the body into the decoder. Sets `at_eof` at the end, and
+    /// `done` if the stream was stopped.
+    fn read_more(&mut self) -> Result<(), Error> {
+        if self.stop.is_stopped() {
+            self.done = true;
+            return Ok(());
+        }
+        match self.reader.read(&mut self.buf) {
+            Ok(0) => self.at_eof = true,
+            Ok(n) => self.decoder.push(&self.buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                if self.stop.is_stopped() {
+                    self.done = true;
+                    return Ok(());
+                }
+                return Err(Error::Transport(io_to_transport(e)));
+            }
+        }
+        Ok(())
+    }
+
     fn fail(&mut self, error: Error) -> Option<Result<LogLine, Error>> {
         self.done = true;
         Some(Err(error))
@@ -113,21 +220,8 @@ impl Iterator for LogStream {
                     Err(e) => self.fail(Error::Response(ResponseError::Stream(e))),
                 };
             }
-            if self.stop.is_stopped() {
-                self.done = true;
-                return None;
-            }
-            match self.reader.read(&mut self.buf) {
-                Ok(0) => self.at_eof = true,
-                Ok(n) => self.decoder.push(&self.buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    if self.stop.is_stopped() {
-                        self.done = true;
-                        return None;
-                    }
-                    return self.fail(Error::Transport(io_to_transport(e)));
-                }
+            if let Err(e) = self.read_more() {
+                return self.fail(e);
             }
         }
     }
@@ -200,5 +294,114 @@ impl<T: Transport> crate::Agent<'_, T> {
     /// file or journal; ends at the end unless `follow` is set.
     pub fn monitor_export(&self, op: &nomad_proto::agent::MonitorExport) -> Result<LogStream, Error> {
         self.client.stream(op)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nomad_proto::stream::{StreamError, StreamFormat};
+
+    /// Reads `body` at most `piece` bytes at a time.
+    struct Trickle(std::io::Cursor<Vec<u8>>, usize);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    fn stream(body: &[u8], format: StreamFormat, piece: usize) -> LogStream {
+        LogStream::new(
+            Box::new(Trickle(std::io::Cursor::new(body.to_vec()), piece)),
+            LogDecoder::new(format),
+        )
+    }
+
+    /// "one\ntwo\n", "thr", "ee\nlast" in monitor frames, with a heartbeat.
+    const FRAMED: &[u8] = br#"{"Data":"b25lCnR3bwo=","FileEvent":"log"}{}{"Data":"dGhy","FileEvent":"log"}{"Data":"ZWUKbGFzdA==","FileEvent":"log"}"#;
+
+    #[test]
+    fn for_each_line_sees_the_lines_the_iterator_yields() {
+        for (body, format) in [
+            (FRAMED, StreamFormat::Framed),
+            (&b"a\r\nb\n\nc"[..], StreamFormat::Plain),
+        ] {
+            for piece in [1, 3, 16 * 1024] {
+                let owned: Vec<LogLine> = stream(body, format, piece).map(Result::unwrap).collect();
+                let mut borrowed = Vec::new();
+                stream(body, format, piece)
+                    .for_each_line(|line| {
+                        borrowed.push(line.into_owned());
+                        ControlFlow::Continue(())
+                    })
+                    .unwrap();
+                assert_eq!(borrowed, owned, "{format:?} in {piece}-byte reads");
+                assert!(owned.len() >= 4);
+            }
+        }
+    }
+
+    #[test]
+    fn for_each_line_stops_on_break_and_the_stream_goes_on() {
+        let mut s = stream(FRAMED, StreamFormat::Framed, 7);
+        let mut seen = Vec::new();
+        s.for_each_line(|line| {
+            seen.push(line.text.into_owned());
+            if seen.len() == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+        assert_eq!(seen, ["one", "two"]);
+        assert_eq!(s.next().unwrap().unwrap().text, "three");
+        s.for_each_line(|line| {
+            seen.push(line.text.into_owned());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(seen, ["one", "two", "last"]);
+        assert!(s.next().is_none());
+        // A finished stream calls `f` no more.
+        s.for_each_line(|_| panic!("no more lines")).unwrap();
+    }
+
+    #[test]
+    fn for_each_line_returns_a_stream_error_after_the_lines_before_it() {
+        let body = [FRAMED, b"rpc error: permission denied"].concat();
+        let mut s = stream(&body, StreamFormat::Framed, 5);
+        let mut seen = Vec::new();
+        let err = s
+            .for_each_line(|line| {
+                seen.push(line.text.into_owned());
+                ControlFlow::Continue(())
+            })
+            .unwrap_err();
+        // "last" is not a complete line: the agent's text came instead of its end.
+        assert_eq!(seen, ["one", "two", "three"]);
+        let Error::Response(ResponseError::Stream(StreamError::TrailingText { snippet })) = &err else {
+            panic!("{err:?}");
+        };
+        assert!(snippet.contains("permission denied"), "{snippet}");
+        assert!(s.next().is_none());
+    }
+
+    #[test]
+    fn for_each_line_ends_when_stopped() {
+        let mut s = stream(FRAMED, StreamFormat::Framed, 4);
+        let stop = s.stop_handle();
+        let mut seen = 0;
+        s.for_each_line(|_| {
+            seen += 1;
+            stop.stop();
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        // The lines already decoded are still delivered; no more reads happen.
+        assert!((1..4).contains(&seen), "{seen}");
+        assert!(s.next().is_none());
     }
 }

@@ -47,6 +47,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
@@ -371,11 +372,12 @@ impl RawFrame<'_> {
     }
 }
 
-/// Tracks JSON structure byte by byte to find where an incomplete frame ends, so that
-/// bytes pushed in small pieces are each looked at once (no re-parsing per push).
+/// Tracks JSON structure to find where an incomplete frame ends, so that bytes pushed in small
+/// pieces are each looked at once (no re-parsing per push).
 #[derive(Debug, Clone, Copy, Default)]
 struct FrameScan {
-    /// Next byte to look at, relative to the start of the frame.
+    /// Next byte to look at, relative to the start of the frame (for `advance`).
+    #[cfg(test)]
     off: usize,
     /// How many bytes of the incomplete frame were last checked with the JSON parser.
     checked: usize,
@@ -387,9 +389,27 @@ struct FrameScan {
 impl FrameScan {
     /// Continues scanning `frame` (which starts with the frame's `{`). Returns the frame's
     /// length (up to and including its closing brace) once it is complete.
+    #[cfg(test)]
     fn advance(&mut self, frame: &[u8]) -> Option<usize> {
-        let mut i = self.off;
-        while i < frame.len() {
+        let start = self.off;
+        match self.feed(&frame[start..]) {
+            Some(n) => {
+                self.off = start + n;
+                Some(start + n)
+            }
+            None => {
+                self.off = frame.len();
+                None
+            }
+        }
+    }
+
+    /// Scans the next bytes of the frame (the first call gets the frame's `{`). Returns how
+    /// many of `bytes` belong to the frame (up to and including its closing brace) once it is
+    /// complete; `None` if all of them do and the frame goes on.
+    fn feed(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < bytes.len() {
             if self.in_string {
                 if self.escape {
                     self.escape = false;
@@ -397,25 +417,22 @@ impl FrameScan {
                     continue;
                 }
                 // Skip ordinary string bytes quickly.
-                while i < frame.len() && frame[i] != b'"' && frame[i] != b'\\' {
-                    i += 1;
+                match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+                    Some(n) => i += n,
+                    None => return None,
                 }
-                if i == frame.len() {
-                    break;
-                }
-                if frame[i] == b'\\' {
+                if bytes[i] == b'\\' {
                     self.escape = true;
                 } else {
                     self.in_string = false;
                 }
             } else {
-                match frame[i] {
+                match bytes[i] {
                     b'"' => self.in_string = true,
                     b'{' | b'[' => self.depth += 1,
                     b'}' | b']' => {
                         self.depth = self.depth.saturating_sub(1);
                         if self.depth == 0 {
-                            self.off = i + 1;
                             return Some(i + 1);
                         }
                     }
@@ -424,7 +441,6 @@ impl FrameScan {
             }
             i += 1;
         }
-        self.off = i;
         None
     }
 }
@@ -496,97 +512,268 @@ impl LogLineRef<'_> {
 }
 
 /// Decoded log bytes that have not been returned as lines yet.
+///
+/// Decoded bytes are appended to `data`. When the lines handed out so far are used up, the part
+/// of `data` up to its last `\n` becomes the next `batch` of complete lines: the buffer moves
+/// there without a copy, and its UTF-8 is checked once for the whole batch (only the partial
+/// line after the last `\n` is copied, into the previous batch's buffer). Lines are then
+/// slices of the batch.
 #[derive(Default)]
 struct LineBuffer {
+    /// Complete lines, each ending in `\n`; `batch[pos..]` has not been returned yet.
+    batch: Batch,
+    pos: usize,
+    /// Decoded bytes after the batch: a partial line, or lines not yet moved to a batch.
     data: Vec<u8>,
-    /// Start of the current (not yet returned) line in `data`.
-    line_start: usize,
-    /// `data[line_start..search_pos]` holds no `\n`.
-    search_pos: usize,
-    /// `Offset` and `File` of the last frame that added data.
+    /// Index in `data` of its last `\n`.
+    last_newline: Option<usize>,
+    /// Stream position (decoded bytes since the start, or since `finish` emptied the buffer)
+    /// of `data[0]`. The batch ends where `data` starts.
+    base: u64,
+    /// `Offset` and `File` of the decoded bytes, in stream order (framed streams). Each segment
+    /// ends where the next one starts; consecutive frames with the same `Offset` and `File`
+    /// share one. Only segments holding a `\n`, and the last one, are kept.
+    attrs: VecDeque<Attr>,
+    /// Whether the bytes of the last segment hold a `\n`.
+    back_has_newline: bool,
+}
+
+/// Complete lines, as text when they are valid UTF-8 (checked once for the whole batch).
+enum Batch {
+    Text(String),
+    /// Not valid UTF-8: each line is converted lossily on its own.
+    Bytes(Vec<u8>),
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Batch::Text(String::new())
+    }
+}
+
+impl Batch {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Batch::Text(text) => text.as_bytes(),
+            Batch::Bytes(bytes) => bytes,
+        }
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Batch::Text(text) => text.into_bytes(),
+            Batch::Bytes(bytes) => bytes,
+        }
+    }
+}
+
+/// `Offset` and `File` of the frame(s) that decoded into a range of the line buffer.
+struct Attr {
+    /// Stream position where the range ends (see [`LineBuffer::base`]).
+    end: u64,
     offset: Option<i64>,
-    file: Option<String>,
+    file: Option<Arc<str>>,
+}
+
+/// Lossy UTF-8 with `from_utf8`'s ASCII fast path first.
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// A line of a batch that is not valid UTF-8 (out of line: rare).
+#[cold]
+#[inline(never)]
+fn lossy_line_ref<'a>(bytes: &'a [u8], offset: Option<i64>, file: Option<&'a str>) -> LogLineRef<'a> {
+    LogLineRef {
+        text: lossy(bytes),
+        offset,
+        file,
+    }
+}
+
+/// `bytes[start..end]` without a trailing `\r`, checked against the length limit.
+fn line_range(bytes: &[u8], start: usize, mut end: usize, limit: usize) -> Result<Range<usize>, StreamError> {
+    if end > start && bytes[end - 1] == b'\r' {
+        end -= 1;
+    }
+    if end - start > limit {
+        return Err(StreamError::LineTooLong { limit });
+    }
+    Ok(start..end)
 }
 
 impl LineBuffer {
     fn pending(&self) -> usize {
-        self.data.len() - self.line_start
+        (self.batch.as_bytes().len() - self.pos) + self.data.len()
     }
 
-    /// Drops returned lines from the front of the buffer. Copies only when the part to drop
-    /// is at least as long as the part to keep, so the total copying stays linear.
-    fn compact(&mut self) {
-        if self.line_start == 0 {
-            return;
-        }
-        if self.line_start == self.data.len() {
-            self.data.clear();
-        } else if self.line_start >= self.data.len() - self.line_start {
-            self.data.drain(..self.line_start);
-        } else {
-            return;
-        }
-        self.search_pos -= self.line_start;
-        self.line_start = 0;
+    /// Length of the incomplete line at the end of the buffer.
+    fn partial(&self) -> usize {
+        self.data.len() - self.last_newline.map_or(0, |i| i + 1)
     }
 
-    /// Strips a trailing `\r` from `data[start..end]` and checks the length limit.
-    fn line_range(&self, start: usize, mut end: usize, limit: usize) -> Result<Range<usize>, StreamError> {
-        if end > start && self.data[end - 1] == b'\r' {
-            end -= 1;
+    /// Takes note of the bytes appended to `data` from `start`. Returns whether they hold a
+    /// `\n`.
+    fn appended(&mut self, start: usize) -> bool {
+        // Searching from the end finds the last `\n` after about one line.
+        match memchr::memrchr(b'\n', &self.data[start..]) {
+            Some(i) => {
+                self.last_newline = Some(start + i);
+                true
+            }
+            None => false,
         }
-        if end - start > limit {
-            return Err(StreamError::LineTooLong { limit });
-        }
-        Ok(start..end)
     }
 
-    fn line_ref(&self, range: Range<usize>) -> LogLineRef<'_> {
-        let bytes = &self.data[range];
-        // `from_utf8` has an ASCII fast path that `from_utf8_lossy` lacks.
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(bytes),
+    /// Whether a line that ends in `data[start..]`, or the incomplete line at the end, is too
+    /// long. `partial`: the length of the incomplete line before `start`.
+    fn overlong(&self, start: usize, partial: usize, limit: usize) -> bool {
+        let mut line_start = start - partial;
+        for i in memchr::memchr_iter(b'\n', &self.data[start..]) {
+            let newline = start + i;
+            if line_range(&self.data, line_start, newline, limit).is_err() {
+                return true;
+            }
+            line_start = newline + 1;
+        }
+        self.data.len() - line_start > limit.saturating_add(1)
+    }
+
+    /// Records that `data[start..]` was decoded from a frame with this `Offset` and `File` (a
+    /// frame with a non-empty `Data`, even if it decoded to nothing).
+    fn mark(&mut self, start: usize, offset: Option<i64>, file: Option<&str>) {
+        let end = self.base + self.data.len() as u64;
+        let newline = self.appended(start);
+        let mut reuse = None;
+        if let Some(back) = self.attrs.back_mut() {
+            if back.offset == offset && back.file.as_deref() == file {
+                back.end = end;
+                self.back_has_newline |= newline;
+                return;
+            }
+            if back.file.as_deref() == file {
+                reuse = back.file.clone();
+            }
+            if !self.back_has_newline {
+                // No line ends in the last segment and it is no longer the last: its
+                // attribution is never used. The new segment covers its bytes.
+                self.attrs.pop_back();
+            }
+        }
+        let file = reuse.or_else(|| file.map(Arc::from));
+        self.attrs.push_back(Attr { end, offset, file });
+        self.back_has_newline = newline;
+    }
+
+    /// `Offset` and `File` of the segment holding stream position `at` (framed streams), after
+    /// dropping the segments before it. Positions only move forward.
+    fn seek_attr(&mut self, at: u64) {
+        while self.attrs.len() > 1 && self.attrs.front().is_some_and(|a| a.end <= at) {
+            self.attrs.pop_front();
+        }
+    }
+
+    fn attr(&self, last: bool) -> (Option<i64>, Option<&str>) {
+        let attr = if last { self.attrs.back() } else { self.attrs.front() };
+        attr.map_or((None, None), |a| (a.offset, a.file.as_deref()))
+    }
+
+    /// Moves the complete lines of `data` to a new batch. Call only when the batch is used up.
+    /// Returns false if `data` holds no complete line.
+    fn commit(&mut self) -> bool {
+        let Some(i) = self.last_newline else {
+            return false;
         };
-        LogLineRef {
-            text,
-            offset: self.offset,
-            file: self.file.as_deref(),
-        }
+        let end = i + 1;
+        // The used-up batch's buffer takes the partial line; `data` becomes the batch.
+        let mut next = std::mem::take(&mut self.batch).into_bytes();
+        next.clear();
+        next.extend_from_slice(&self.data[end..]);
+        let mut lines = std::mem::replace(&mut self.data, next);
+        lines.truncate(end);
+        self.last_newline = None;
+        self.base += end as u64;
+        self.pos = 0;
+        self.batch = match String::from_utf8(lines) {
+            Ok(text) => Batch::Text(text),
+            Err(err) => Batch::Bytes(err.into_bytes()),
+        };
+        true
     }
 
     /// The next complete line, if there is one.
+    #[inline]
     fn take_line(&mut self, limit: usize) -> Result<Option<Range<usize>>, StreamError> {
-        match find_byte(&self.data[self.search_pos..], b'\n') {
-            Some(i) => {
-                let newline = self.search_pos + i;
-                let range = self.line_range(self.line_start, newline, limit)?;
-                self.line_start = newline + 1;
-                self.search_pos = newline + 1;
-                Ok(Some(range))
+        loop {
+            let bytes = self.batch.as_bytes();
+            if self.pos < bytes.len() {
+                let start = self.pos;
+                // Every line of a batch ends in `\n`.
+                let newline = find_byte(&bytes[start..], b'\n').map_or(bytes.len() - 1, |i| start + i);
+                let range = line_range(bytes, start, newline, limit)?;
+                let at = self.base - (bytes.len() - newline) as u64;
+                self.pos = newline + 1;
+                self.seek_attr(at);
+                return Ok(Some(range));
             }
-            None => {
-                self.search_pos = self.data.len();
+            if !self.commit() {
                 // `+ 1` leaves room for a `\r` whose `\n` has not arrived yet.
-                if self.pending() > limit.saturating_add(1) {
+                if self.data.len() > limit.saturating_add(1) {
                     return Err(StreamError::LineTooLong { limit });
                 }
-                Ok(None)
+                return Ok(None);
             }
         }
     }
 
-    /// The unterminated rest, at the end of the stream.
-    fn take_rest(&mut self, limit: usize) -> Result<Option<LogLine>, StreamError> {
-        let line = if self.line_start < self.data.len() {
-            let range = self.line_range(self.line_start, self.data.len(), limit)?;
-            Some(self.line_ref(range).into_owned())
-        } else {
-            None
+    fn line_ref(&self, range: Range<usize>) -> LogLineRef<'_> {
+        let (offset, file) = self.attr(false);
+        match &self.batch {
+            Batch::Text(text) => LogLineRef {
+                text: Cow::Borrowed(&text[range]),
+                offset,
+                file,
+            },
+            Batch::Bytes(bytes) => lossy_line_ref(&bytes[range], offset, file),
+        }
+    }
+
+    #[inline]
+    fn line(&self, range: Range<usize>) -> LogLine {
+        let text = match &self.batch {
+            Batch::Text(text) => text[range].to_owned(),
+            Batch::Bytes(bytes) => lossy(&bytes[range]).into_owned(),
         };
+        let (offset, file) = self.attr(false);
+        LogLine {
+            text,
+            offset,
+            file: file.map(str::to_owned),
+        }
+    }
+
+    /// The unterminated rest, at the end of the stream. Call only when `take_line` returned
+    /// `None`.
+    fn take_rest(&mut self, limit: usize) -> Result<Option<LogLine>, StreamError> {
+        let line = if self.data.is_empty() {
+            None
+        } else {
+            let range = line_range(&self.data, 0, self.data.len(), limit)?;
+            let (offset, file) = self.attr(true);
+            Some(LogLine {
+                text: lossy(&self.data[range]).into_owned(),
+                offset,
+                file: file.map(str::to_owned),
+            })
+        };
+        self.base += self.data.len() as u64;
         self.data.clear();
-        self.line_start = 0;
-        self.search_pos = 0;
+        self.last_newline = None;
+        self.attrs.clear();
+        self.back_has_newline = false;
         Ok(line)
     }
 }
@@ -617,23 +804,26 @@ impl LineBuffer {
 ///
 /// # Memory
 ///
-/// `push` only appends: nothing is parsed until `next_line` or `finish` is called. If you
-/// drain `next_line` after each `push`, the decoder holds at most one incomplete frame
-/// (bounded by `2 * max_line_len + 4 KiB`, see [`StreamError::FrameTooLarge`]), one
-/// incomplete line (bounded by `max_line_len`, see [`StreamError::LineTooLong`]) and the
-/// last pushed chunk. [`buffered_len`](Self::buffered_len) reports the current amount.
+/// `push` decodes the complete frames of each chunk straight from the caller's bytes and keeps
+/// only an incomplete frame at its end. If you drain `next_line` after each `push`, the decoder
+/// holds at most one incomplete frame (bounded by `2 * max_line_len + 4 KiB`, see
+/// [`StreamError::FrameTooLarge`]), one incomplete line (bounded by `max_line_len`, see
+/// [`StreamError::LineTooLong`]) and the decoded text of the last pushed chunk.
+/// [`buffered_len`](Self::buffered_len) reports the current amount.
 pub struct LogDecoder {
     format: StreamFormat,
     max_line_len: usize,
     max_frame_len: usize,
-    /// Framed mode: received bytes; `input[input_pos..]` is not decoded yet.
+    /// Framed mode: the start of an incomplete frame (while `scan` is set), or the start of
+    /// non-frame text (while `in_text` is set).
     input: Vec<u8>,
-    input_pos: usize,
-    /// Set while `input[input_pos..]` is an incomplete frame.
+    /// Set while `input` is an incomplete frame.
     scan: Option<FrameScan>,
-    /// Set once `input[input_pos..]` turned out to be text rather than a frame.
+    /// Set once the stream turned out to hold text rather than a frame.
     in_text: bool,
     lines: LineBuffer,
+    /// An error `push` ran into, returned once the lines decoded before it are taken.
+    deferred: Option<StreamError>,
     error: Option<StreamError>,
     frames: u64,
     heartbeats: u64,
@@ -654,13 +844,6 @@ impl fmt::Debug for LogDecoder {
     }
 }
 
-enum FrameStep {
-    /// A frame was decoded (possibly a heartbeat).
-    Decoded,
-    /// More input is needed.
-    NeedMore,
-}
-
 impl LogDecoder {
     /// Creates a decoder for a body in the given format, with a 1 MiB line limit
     /// ([`DEFAULT_MAX_LINE_LEN`]).
@@ -670,10 +853,10 @@ impl LogDecoder {
             max_line_len: DEFAULT_MAX_LINE_LEN,
             max_frame_len: frame_limit(DEFAULT_MAX_LINE_LEN),
             input: Vec::new(),
-            input_pos: 0,
             scan: None,
             in_text: false,
             lines: LineBuffer::default(),
+            deferred: None,
             error: None,
             frames: 0,
             heartbeats: 0,
@@ -703,6 +886,8 @@ impl LogDecoder {
     }
 
     /// Number of frames decoded so far, heartbeats included (always 0 for plain streams).
+    /// [`push`](Self::push) decodes the complete frames it is given, so they count as soon as
+    /// they are pushed.
     pub fn frames(&self) -> u64 {
         self.frames
     }
@@ -721,38 +906,39 @@ impl LogDecoder {
     /// Number of stream bytes the decoder is holding: undecoded input plus decoded text not
     /// yet returned as lines.
     pub fn buffered_len(&self) -> usize {
-        (self.input.len() - self.input_pos) + self.lines.pending()
+        self.input.len() + self.lines.pending()
     }
 
-    /// Appends the next bytes of the response body. Chunks can be of any size and split the
-    /// stream anywhere (in the middle of a frame, a JSON string, a base64 group or an
-    /// escape). This does not decode anything: call [`next_line`](Self::next_line) afterwards.
-    /// After an error the bytes are discarded.
+    /// Gives the decoder the next bytes of the response body. Chunks can be of any size and
+    /// split the stream anywhere (in the middle of a frame, a JSON string, a base64 group or an
+    /// escape). The complete frames are decoded right away, without copying the chunk; an
+    /// incomplete frame at its end is kept until the rest arrives. Call
+    /// [`next_line`](Self::next_line) afterwards to take the lines out: a problem found here is
+    /// reported there, after the lines before it. After an error the bytes are discarded.
     pub fn push(&mut self, bytes: &[u8]) {
         self.bytes_pushed = self.bytes_pushed.saturating_add(bytes.len() as u64);
-        if self.error.is_some() || bytes.is_empty() {
+        if self.error.is_some() || self.deferred.is_some() || bytes.is_empty() {
             return;
         }
         match self.format {
             StreamFormat::Plain => {
-                self.lines.compact();
+                let start = self.lines.data.len();
                 self.lines.data.extend_from_slice(bytes);
+                self.lines.appended(start);
             }
             StreamFormat::Framed => {
-                let pending = self.input.len() - self.input_pos;
                 if self.in_text {
                     // Only the start of the agent's text is reported: keep what a snippet needs.
-                    let room = (SNIPPET_MAX + 1).saturating_sub(pending);
-                    let bytes = &bytes[..bytes.len().min(room)];
-                    self.input.extend_from_slice(bytes);
+                    let room = (SNIPPET_MAX + 1).saturating_sub(self.input.len());
+                    self.input.extend_from_slice(&bytes[..bytes.len().min(room)]);
                     return;
                 }
-                if self.input_pos > 0 && self.input_pos >= pending {
-                    // `scan` offsets are relative to `input_pos`, so they stay valid.
-                    self.input.drain(..self.input_pos);
-                    self.input_pos = 0;
+                if let Err(err) = self.decode_frames(bytes) {
+                    // Nothing after the error is decoded.
+                    self.deferred = Some(err);
+                    self.input = Vec::new();
+                    self.scan = None;
                 }
-                self.input.extend_from_slice(bytes);
             }
         }
     }
@@ -763,8 +949,16 @@ impl LogDecoder {
     ///
     /// Any [`StreamError`] except [`Truncated`](StreamError::Truncated), which only `finish`
     /// returns. After an error, every later call returns the same error.
+    #[inline]
     pub fn next_line(&mut self) -> Result<Option<LogLine>, StreamError> {
-        Ok(self.next_line_ref()?.map(LogLineRef::into_owned))
+        if let Some(err) = &self.error {
+            return Err(err.clone());
+        }
+        match self.step() {
+            Ok(Some(range)) => Ok(Some(self.lines.line(range))),
+            Ok(None) => Ok(None),
+            Err(err) => Err(self.fail(err)),
+        }
     }
 
     /// Like [`next_line`](Self::next_line), but the line borrows from the decoder instead of
@@ -773,6 +967,7 @@ impl LogDecoder {
     /// # Errors
     ///
     /// The same as [`next_line`](Self::next_line).
+    #[inline]
     pub fn next_line_ref(&mut self) -> Result<Option<LogLineRef<'_>>, StreamError> {
         if let Some(err) = &self.error {
             return Err(err.clone());
@@ -800,17 +995,17 @@ impl LogDecoder {
             return Err(err.clone());
         }
         match self.step() {
-            Ok(Some(range)) => return Ok(Some(self.lines.line_ref(range).into_owned())),
+            Ok(Some(range)) => return Ok(Some(self.lines.line(range))),
             Ok(None) => {}
             Err(err) => return Err(self.fail(err)),
         }
-        let pending = self.input.len() - self.input_pos;
         if self.in_text {
             let err = self.text_error();
             return Err(self.fail(err));
         }
+        let pending = self.input.len();
         if pending > 0 {
-            let err = malformed_frame_start(frame_window(&self.input[self.input_pos..], self.max_frame_len), true)
+            let err = malformed_frame_start(frame_window(&self.input, self.max_frame_len), true)
                 .unwrap_or(StreamError::Truncated { pending });
             return Err(self.fail(err));
         }
@@ -823,102 +1018,90 @@ impl LogDecoder {
     fn fail(&mut self, err: StreamError) -> StreamError {
         self.error = Some(err.clone());
         self.input = Vec::new();
-        self.input_pos = 0;
         self.scan = None;
+        self.deferred = None;
         self.lines = LineBuffer::default();
         err
     }
 
     fn text_error(&self) -> StreamError {
         StreamError::TrailingText {
-            snippet: snippet(&self.input[self.input_pos..]),
+            snippet: snippet(&self.input),
         }
     }
 
-    /// Decodes until a line is complete; returns its range in `lines.data`.
+    /// The next complete line's range in the line buffer, then the error `push` ran into.
+    #[inline]
     fn step(&mut self) -> Result<Option<Range<usize>>, StreamError> {
+        if let Some(range) = self.lines.take_line(self.max_line_len)? {
+            return Ok(Some(range));
+        }
+        if let Some(err) = self.deferred.take() {
+            return Err(err);
+        }
+        if self.in_text && self.input.len() > SNIPPET_MAX {
+            return Err(self.text_error());
+        }
+        Ok(None)
+    }
+
+    /// Decodes the frames in `bytes` (the next bytes of a framed stream) into the line buffer,
+    /// and keeps an incomplete frame at the end in `input`.
+    fn decode_frames(&mut self, mut bytes: &[u8]) -> Result<(), StreamError> {
+        if let Some(scan) = &mut self.scan {
+            // The rest of the incomplete frame in `input`.
+            let Some(end) = scan.feed(bytes) else {
+                self.input.extend_from_slice(bytes);
+                return self.check_incomplete();
+            };
+            self.input.extend_from_slice(&bytes[..end]);
+            bytes = &bytes[end..];
+            self.scan = None;
+            let frame = std::mem::take(&mut self.input);
+            let (start, partial) = (self.lines.data.len(), self.lines.partial());
+            let decoded = self.complete_frame(&frame);
+            self.input = frame;
+            self.input.clear();
+            decoded?;
+            self.check_lines(start, partial)?;
+        }
         loop {
-            if let Some(range) = self.lines.take_line(self.max_line_len)? {
-                return Ok(Some(range));
+            // Skip whitespace between frames (only present in `?pretty` output).
+            let Some(skip) = bytes.iter().position(|&b| !is_json_whitespace(b)) else {
+                return Ok(());
+            };
+            bytes = &bytes[skip..];
+            if bytes[0] != b'{' {
+                self.in_text = true;
+                self.input.extend_from_slice(&bytes[..bytes.len().min(SNIPPET_MAX + 1)]);
+                return Ok(());
             }
-            if self.format == StreamFormat::Plain {
-                return Ok(None);
+            let (start, partial) = (self.lines.data.len(), self.lines.partial());
+            match self.next_frame(bytes)? {
+                Some(len) => bytes = &bytes[len..],
+                None => return Ok(()),
             }
-            match self.next_frame()? {
-                FrameStep::Decoded => {}
-                FrameStep::NeedMore => {
-                    if self.in_text && self.input.len() - self.input_pos > SNIPPET_MAX {
-                        return Err(self.text_error());
-                    }
-                    return Ok(None);
-                }
-            }
+            self.check_lines(start, partial)?;
         }
     }
 
-    /// Decodes the next frame from `input`, appending its data to `lines`.
-    fn next_frame(&mut self) -> Result<FrameStep, StreamError> {
-        if self.in_text {
-            return Ok(FrameStep::NeedMore);
+    /// After a frame appended `lines.data[start..]`: stops decoding at the first frame that
+    /// makes a line too long (the error itself comes from `take_line`, after the lines before
+    /// it), so that no frame after it is counted. `partial`: the length of the incomplete line
+    /// before the frame.
+    fn check_lines(&self, start: usize, partial: usize) -> Result<(), StreamError> {
+        let limit = self.max_line_len;
+        let added = self.lines.data.len() - start;
+        // No line can be longer than the incomplete one plus the frame's data.
+        if partial + added > limit && self.lines.overlong(start, partial, limit) {
+            return Err(StreamError::LineTooLong { limit });
         }
-        if let Some(scan) = &mut self.scan {
-            let rest = &self.input[self.input_pos..];
-            let Some(len) = scan.advance(rest) else {
-                // The scan only balances quotes and braces, so a malformed frame could swallow
-                // the rest of the stream. Re-check what has arrived with the parser each time it
-                // doubles (linear in total): a bad frame fails as the whole-body parse would.
-                let too_large = rest.len() > self.max_frame_len;
-                if too_large || rest.len() >= scan.checked.saturating_mul(2) {
-                    scan.checked = rest.len();
-                    if let Some(err) = malformed_frame_start(frame_window(rest, self.max_frame_len), false) {
-                        return Err(err);
-                    }
-                }
-                if too_large {
-                    return Err(StreamError::FrameTooLarge {
-                        limit: self.max_frame_len,
-                    });
-                }
-                return Ok(FrameStep::NeedMore);
-            };
-            self.scan = None;
-            if len > self.max_frame_len {
-                return Err(StreamError::FrameTooLarge {
-                    limit: self.max_frame_len,
-                });
-            }
-            let bytes = &rest[..len];
-            if let Some(fast_len) = fast_frame(
-                bytes,
-                self.max_frame_len,
-                &mut self.lines,
-                &mut self.frames,
-                &mut self.heartbeats,
-            ) {
-                // A frame the fast path takes has no escapes, so the scan ended it at the same `}`.
-                debug_assert_eq!(fast_len, len);
-                self.input_pos += len;
-                return Ok(FrameStep::Decoded);
-            }
-            let raw: RawFrame<'_> = serde_json::from_slice(bytes).map_err(|e| invalid_frame(bytes, e))?;
-            apply_frame(raw, &mut self.lines, &mut self.frames, &mut self.heartbeats)?;
-            self.input_pos += len;
-            return Ok(FrameStep::Decoded);
-        }
+        Ok(())
+    }
 
-        // Skip whitespace between frames (only present in `?pretty` output).
-        let rest = &self.input[self.input_pos..];
-        let Some(skip) = rest.iter().position(|&b| !is_json_whitespace(b)) else {
-            self.input_pos = self.input.len();
-            return Ok(FrameStep::NeedMore);
-        };
-        self.input_pos += skip;
-        let rest = &self.input[self.input_pos..];
-        if rest[0] != b'{' {
-            self.in_text = true;
-            return Ok(FrameStep::NeedMore);
-        }
-
+    /// Decodes the frame at the start of `rest`. Returns its length, or `None` if it is
+    /// incomplete (it is then kept in `input`, with `rest`).
+    fn next_frame(&mut self, rest: &[u8]) -> Result<Option<usize>, StreamError> {
         if let Some(len) = fast_frame(
             rest,
             self.max_frame_len,
@@ -926,37 +1109,92 @@ impl LogDecoder {
             &mut self.frames,
             &mut self.heartbeats,
         ) {
-            self.input_pos += len;
-            return Ok(FrameStep::Decoded);
+            return Ok(Some(len));
         }
-
-        // Parse no further than the frame limit, as the incremental path does.
-        let rest = frame_window(rest, self.max_frame_len);
-        let mut frames = serde_json::Deserializer::from_slice(rest).into_iter::<RawFrame<'_>>();
-        match frames.next() {
-            Some(Ok(raw)) => {
-                let len = frames.byte_offset();
-                if len > self.max_frame_len {
-                    return Err(StreamError::FrameTooLarge {
-                        limit: self.max_frame_len,
-                    });
+        let window = frame_window(rest, self.max_frame_len);
+        let scan = if let Some(scan) = partial_monitor_frame(rest, window.len()) {
+            // What the parser and the scan below would find, without running them.
+            scan
+        } else {
+            // Parse no further than the frame limit, as the incremental path does.
+            let mut frames = serde_json::Deserializer::from_slice(window).into_iter::<RawFrame<'_>>();
+            match frames.next() {
+                Some(Ok(raw)) => {
+                    let len = frames.byte_offset();
+                    if len > self.max_frame_len {
+                        return Err(StreamError::FrameTooLarge {
+                            limit: self.max_frame_len,
+                        });
+                    }
+                    apply_frame(raw, &mut self.lines, &mut self.frames, &mut self.heartbeats)?;
+                    return Ok(Some(len));
                 }
-                apply_frame(raw, &mut self.lines, &mut self.frames, &mut self.heartbeats)?;
-                self.input_pos += len;
-                Ok(FrameStep::Decoded)
+                Some(Err(err)) if !cut_short(&err, window) => return Err(invalid_frame(window, err)),
+                _ => {
+                    // Incomplete frame: from now on scan only the new bytes until it is complete.
+                    // What has arrived was just parsed: re-check it once it has doubled.
+                    let mut scan = FrameScan {
+                        checked: window.len(),
+                        ..FrameScan::default()
+                    };
+                    if let Some(len) = scan.feed(rest) {
+                        self.complete_frame(&rest[..len])?;
+                        return Ok(Some(len));
+                    }
+                    scan
+                }
             }
-            Some(Err(err)) if cut_short(&err, rest) => {
-                // Incomplete frame: from now on scan only the new bytes until it is complete.
-                // What has arrived was just parsed: re-check it once it has doubled.
-                self.scan = Some(FrameScan {
-                    checked: rest.len(),
-                    ..FrameScan::default()
-                });
-                self.next_frame()
-            }
-            Some(Err(err)) => Err(invalid_frame(rest, err)),
-            None => Ok(FrameStep::NeedMore),
+        };
+        self.scan = Some(scan);
+        self.input.extend_from_slice(rest);
+        self.check_incomplete()?;
+        Ok(None)
+    }
+
+    /// Decodes a frame the scan found complete.
+    fn complete_frame(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
+        if bytes.len() > self.max_frame_len {
+            return Err(StreamError::FrameTooLarge {
+                limit: self.max_frame_len,
+            });
         }
+        if let Some(fast_len) = fast_frame(
+            bytes,
+            self.max_frame_len,
+            &mut self.lines,
+            &mut self.frames,
+            &mut self.heartbeats,
+        ) {
+            // A frame the fast path takes has no escapes, so the scan ended it at the same `}`.
+            debug_assert_eq!(fast_len, bytes.len());
+            return Ok(());
+        }
+        let raw: RawFrame<'_> = serde_json::from_slice(bytes).map_err(|e| invalid_frame(bytes, e))?;
+        apply_frame(raw, &mut self.lines, &mut self.frames, &mut self.heartbeats)
+    }
+
+    /// Checks the incomplete frame in `input`. The scan only balances quotes and braces, so a
+    /// malformed frame could swallow the rest of the stream. What has arrived is re-checked
+    /// with the parser each time it doubles (linear in total): a bad frame fails as the
+    /// whole-body parse would.
+    fn check_incomplete(&mut self) -> Result<(), StreamError> {
+        let Some(scan) = &mut self.scan else {
+            return Ok(());
+        };
+        let rest = &self.input[..];
+        let too_large = rest.len() > self.max_frame_len;
+        if too_large || rest.len() >= scan.checked.saturating_mul(2) {
+            scan.checked = rest.len();
+            if let Some(err) = malformed_frame_start(frame_window(rest, self.max_frame_len), false) {
+                return Err(err);
+            }
+        }
+        if too_large {
+            return Err(StreamError::FrameTooLarge {
+                limit: self.max_frame_len,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -1014,14 +1252,37 @@ fn fast_frame(
     if end == 0 || len > max_frame_len || !body[end..].starts_with(MONITOR_TAIL) {
         return None;
     }
-    lines.compact();
+    let start = lines.data.len();
     if !decode_base64_simd(&body[..end], &mut lines.data) {
         return None;
     }
-    lines.offset = None;
-    lines.file = None;
+    lines.mark(start, None, None);
     *frames += 1;
     Some(len)
+}
+
+/// For the start of a monitor frame cut inside its `Data` string (`{"Data":"<base64>` with no
+/// closing quote yet, the usual case at the end of a pushed chunk): the scan state that parsing
+/// `window` (the first `window_len` bytes of `rest`) and then scanning `rest` would leave.
+/// The parser stops at the end of the input inside a string when it has seen no `"`, `\` or
+/// control character there (and it checks UTF-8 only at the closing quote; base64 is ASCII
+/// anyway, and anything else takes the parser path), so it reports EOF: "cut short". The scan
+/// is then inside a string at depth 1.
+fn partial_monitor_frame(rest: &[u8], window_len: usize) -> Option<FrameScan> {
+    let body = rest.strip_prefix(MONITOR_HEAD)?;
+    // No early exit, so that it vectorizes.
+    let special = body.iter().fold(false, |acc, &b| {
+        acc | (b.wrapping_sub(0x20) >= 0x60) | (b == b'"') | (b == b'\\')
+    });
+    if special {
+        return None;
+    }
+    Some(FrameScan {
+        checked: window_len,
+        depth: 1,
+        in_string: true,
+        ..FrameScan::default()
+    })
 }
 
 /// The part of the input a frame may span: one byte past the limit, enough to tell "too large".
@@ -1048,14 +1309,14 @@ fn apply_frame(
     let Some(data) = raw.data.as_ref().filter(|d| !d.0.is_empty()) else {
         return Ok(());
     };
-    lines.compact();
-    decode_base64(data.0.as_bytes(), &mut lines.data).map_err(|e| invalid_base64(&data.0, &e))?;
-    lines.offset = raw.offset;
-    match raw.file {
-        Some(file) if lines.file.as_deref() == Some(&*file.0) => {}
-        Some(file) => lines.file = Some(file.0.into_owned()),
-        None => lines.file = None,
+    let start = lines.data.len();
+    if let Err(err) = decode_base64(data.0.as_bytes(), &mut lines.data) {
+        // The fallback may have appended part of the data: the lines before the error must not
+        // see it.
+        lines.data.truncate(start);
+        return Err(invalid_base64(&data.0, &err));
     }
+    lines.mark(start, raw.offset, raw.file.as_ref().map(|f| &*f.0));
     Ok(())
 }
 
@@ -1485,5 +1746,95 @@ mod tests {
     fn error_index_follows_lines() {
         assert_eq!(error_index(b"ab\ncd\nef", 3, 1), 7);
         assert_eq!(error_index(b"abc", 1, 2), 2);
+    }
+
+    /// `push` decodes eagerly, so what a rejected frame decoded before failing must not reach
+    /// the lines before the error. The `base64` fallback appends the groups before a bad symbol.
+    #[test]
+    fn a_rejected_frame_adds_nothing_to_the_lines_before_it() {
+        let frame = |data: &str| format!(r#"{{"Data":"{data}","FileEvent":"log"}}"#);
+        // "good\n" and a partial line just under the limit (4096), then "\n01" and an invalid
+        // symbol: with those bytes the partial line would be too long, or become a line.
+        let text = format!("good\n{}", "p".repeat(4090));
+        let body = [frame(&BASE64.encode(text)), frame("CjAxMj}M0NTY3ODkNCg==")].concat();
+        for body in [body.clone(), body.replace('{', "{ ")] {
+            for chunk in [1, 5, 37, 1 << 20] {
+                let (lines, frames, _, error) = decode_all(body.as_bytes(), chunk);
+                let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+                assert_eq!(texts, ["good"], "{body} in {chunk}-byte chunks");
+                assert_eq!(error.as_deref(), Some("InvalidBase64"));
+                assert_eq!(frames, 2);
+            }
+        }
+    }
+
+    /// A line over the limit stops decoding at the frame that made it too long, as when frames
+    /// were decoded one at a time: the counters do not depend on how many frames one push held.
+    #[test]
+    fn counters_stop_at_the_frame_that_made_a_line_too_long() {
+        let frame = |data: &[u8]| format!(r#"{{"Data":"{}","FileEvent":"log"}}"#, BASE64.encode(data));
+        let cases = [
+            // The line ends in a later frame: too long once its `\n` arrives (frame 4).
+            (
+                [
+                    frame(b"short\n"),
+                    frame(&[b'x'; 4097]),
+                    "{}".into(),
+                    frame(b"\n"),
+                    "{}".into(),
+                ]
+                .concat(),
+                4,
+                1,
+            ),
+            // No `\n` yet: too long once more than `limit + 1` bytes are pending (frame 3).
+            (
+                [
+                    frame(b"short\n"),
+                    frame(&[b'x'; 4000]),
+                    frame(&[b'x'; 100]),
+                    "{}".into(),
+                ]
+                .concat(),
+                3,
+                0,
+            ),
+            // A long line in the middle of one frame's data (frame 2).
+            (
+                [
+                    frame(b"a\n"),
+                    frame(&[b"b\n", &[b'y'; 4097][..], b"\nc\n"].concat()),
+                    "{}".into(),
+                ]
+                .concat(),
+                2,
+                0,
+            ),
+        ];
+        for (body, frames, heartbeats) in cases {
+            for chunk in [1, 7, 999, 1 << 20] {
+                let (_, f, h, error) = decode_all(body.as_bytes(), chunk);
+                assert_eq!(error.as_deref(), Some("LineTooLong"), "{chunk}-byte chunks");
+                assert_eq!((f, h), (frames, heartbeats), "{chunk}-byte chunks");
+            }
+        }
+    }
+
+    /// Export frames each carry their own `Offset`; a line spanning many of them keeps only the
+    /// attribution that can still be used (the frame that ends a line, and the last one).
+    #[test]
+    fn line_attribution_stays_small_for_a_line_made_of_many_frames() {
+        let mut decoder = LogDecoder::new(StreamFormat::Framed);
+        for offset in 1..=10_000 {
+            decoder.push(format!(r#"{{"Offset":{offset},"Data":"eA==","File":"a.log"}}"#).as_bytes());
+            assert_eq!(decoder.next_line().unwrap(), None);
+            assert!(decoder.lines.attrs.len() <= 2, "{}", decoder.lines.attrs.len());
+        }
+        decoder.push(br#"{"Offset":10001,"Data":"eQp6","File":"b.log"}"#);
+        let line = decoder.next_line().unwrap().unwrap();
+        assert_eq!(line.text.len(), 10_001);
+        assert_eq!((line.offset, line.file.as_deref()), (Some(10_001), Some("b.log")));
+        let rest = decoder.finish().unwrap().unwrap();
+        assert_eq!((rest.text.as_str(), rest.offset), ("z", Some(10_001)));
     }
 }
