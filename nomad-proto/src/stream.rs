@@ -200,7 +200,7 @@ fn invalid_frame(bytes: &[u8], err: serde_json::Error) -> StreamError {
 
 fn invalid_base64(data: &str, err: &base64::DecodeError) -> StreamError {
     let at = match *err {
-        base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _) => at,
+        base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol { offset: at, .. } => at,
         base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => data.len(),
     };
     StreamError::InvalidBase64 {
