@@ -48,29 +48,35 @@ fn show<T>(what: &str, result: Result<T, Error>, ok: impl FnOnce(T)) {
 
 fn read_only_calls(client: &Client) -> Result<(), Error> {
     section("GET /v1/agent/self");
-    let me = client.agent().self_info()?;
-    println!(
-        "node {:?} in region {:?}, datacenter {:?}, Nomad {}",
-        me.config.node_name().unwrap_or("?"),
-        me.config.region().unwrap_or("?"),
-        me.config.datacenter().unwrap_or("?"),
-        me.config.version().unwrap_or_else(|| "?".into())
-    );
-    println!(
-        "runs a server: {}, runs a client: {}, gossip member: {}",
-        me.is_server(),
-        me.is_client(),
-        if me.member.is_empty() {
-            "(none: client-only agent)".to_owned()
-        } else {
-            me.member.name.clone()
+    // A wrong address or TLS setting fails the tour; a token without agent:read does not.
+    match client.agent().self_info() {
+        Err(e) if e.is_permission_denied() => println!("self: permission denied ({e})"),
+        Err(e) => return Err(e),
+        Ok(me) => {
+            println!(
+                "node {:?} in region {:?}, datacenter {:?}, Nomad {}",
+                me.config.node_name().unwrap_or("?"),
+                me.config.region().unwrap_or("?"),
+                me.config.datacenter().unwrap_or("?"),
+                me.config.version().unwrap_or_else(|| "?".into())
+            );
+            println!(
+                "runs a server: {}, runs a client: {}, gossip member: {}",
+                me.is_server(),
+                me.is_client(),
+                if me.member.is_empty() {
+                    "(none: client-only agent)".to_owned()
+                } else {
+                    me.member.name.clone()
+                }
+            );
+            if let Some(leader) = me.stat("nomad", "leader") {
+                println!(
+                    "stats: leader={leader} raft state={}",
+                    me.stat("raft", "state").unwrap_or("?")
+                );
+            }
         }
-    );
-    if let Some(leader) = me.stat("nomad", "leader") {
-        println!(
-            "stats: leader={leader} raft state={}",
-            me.stat("raft", "state").unwrap_or("?")
-        );
     }
 
     section("GET /v1/agent/members");
@@ -133,7 +139,7 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
     });
 
     section("GET /v1/agent/monitor (a few seconds of live logs)");
-    tail_logs(client, Duration::from_secs(3))?;
+    show("monitor", tail_logs(client, Duration::from_secs(3)), |()| {});
     Ok(())
 }
 
@@ -141,9 +147,10 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
 fn tail_logs(client: &Client, how_long: Duration) -> Result<(), Error> {
     let stream = client.agent().monitor(&Monitor::new().log_level(LogLevel::Info))?;
     let stop = stream.stop_handle();
+    let stopper = stop.clone();
     std::thread::spawn(move || {
         std::thread::sleep(how_long);
-        stop.stop();
+        stopper.stop();
     });
     let started = Instant::now();
     let mut shown = 0;
@@ -154,8 +161,13 @@ fn tail_logs(client: &Client, how_long: Duration) -> Result<(), Error> {
         }
         shown += 1;
     }
+    let how = if stop.is_stopped() {
+        "stopped with a StopHandle"
+    } else {
+        "ended by the agent"
+    };
     println!(
-        "({shown} lines in {:.1} s; the stream was stopped with a StopHandle)",
+        "({shown} lines in {:.1} s; the stream was {how})",
         started.elapsed().as_secs_f64()
     );
     Ok(())
