@@ -272,15 +272,22 @@ impl fmt::Debug for Token {
 pub struct BasicAuth {
     user: String,
     password: Option<Secret>,
+    /// `Basic <base64(user:password)>`, built once (marked sensitive).
+    header: HeaderValue,
 }
 
 impl BasicAuth {
     /// Credentials with an optional password.
     pub fn new(user: impl Into<String>, password: Option<String>) -> Self {
-        BasicAuth {
-            user: user.into(),
-            password: password.map(Secret::new),
-        }
+        use base64::Engine as _;
+        let user = user.into();
+        let password = password.map(Secret::new);
+        let raw = format!("{user}:{}", password.as_ref().map_or("", |p| p.expose()));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+        // "Basic " + base64 is always a valid header value.
+        let mut header = HeaderValue::from_str(&format!("Basic {encoded}")).expect("base64 is a valid header value");
+        header.set_sensitive(true);
+        BasicAuth { user, password, header }
     }
 
     /// Parses `user` or `user:password` (split on the first `:`), as `NOMAD_HTTP_AUTH` is read.
@@ -297,16 +304,8 @@ impl BasicAuth {
     }
 
     /// The `Authorization: Basic …` header value (marked sensitive).
-    pub fn header_value(&self) -> Result<HeaderValue, BuildError> {
-        use base64::Engine as _;
-        let raw = format!("{}:{}", self.user, self.password.as_ref().map_or("", |p| p.expose()));
-        let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-        let mut v = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| BuildError::InvalidHeader {
-            name: "Authorization".into(),
-            reason: "basic auth credentials cannot be encoded".into(),
-        })?;
-        v.set_sensitive(true);
-        Ok(v)
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.header
     }
 }
 
@@ -607,9 +606,6 @@ impl ConfigBuilder {
             .clone()
             .or(url_auth)
             .or_else(|| self.lookup("NOMAD_HTTP_AUTH").map(|v| BasicAuth::parse(&v)));
-        if let Some(auth) = &basic_auth {
-            auth.header_value()?;
-        }
 
         let skip_verify = match self.skip_verify {
             Some(v) => v,

@@ -130,6 +130,12 @@ impl<'a> Spec<'a> {
     }
 
     pub(crate) fn build(self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        // The config's region and namespace were checked when it was built; per-call ones here.
+        for (name, value) in [("region", &self.options.region), ("namespace", &self.options.namespace)] {
+            if let Some(v) = value {
+                check_query_value(name, v)?;
+            }
+        }
         let region = self.options.region.as_deref().or(config.region());
         let namespace = self.options.namespace.as_deref().or(config.namespace());
         let base = config.base_url();
@@ -144,11 +150,9 @@ impl<'a> Spec<'a> {
                 ser.append_pair(name, value);
             }
             if let Some(region) = region {
-                check_query_value("region", region)?;
                 ser.append_pair("region", region);
             }
             if let Some(namespace) = namespace {
-                check_query_value("namespace", namespace)?;
                 ser.append_pair("namespace", namespace);
             }
             uri = ser.finish();
@@ -156,10 +160,8 @@ impl<'a> Spec<'a> {
 
         // Parse the URI first: a URI the http crate refuses (e.g. longer than 64 KiB, from thousands
         // of addresses or a huge node name) is a typed error, never a panic.
-        let uri = http::Uri::try_from(uri).map_err(|e| BuildError::InvalidArgument {
-            argument: "uri",
-            reason: format!("the request URI cannot be built: {e}"),
-        })?;
+        let uri = http::Uri::try_from(uri)
+            .map_err(|e| BuildError::argument("uri", format!("the request URI cannot be built: {e}")))?;
         let mut request = Request::new(self.body.unwrap_or_default());
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
@@ -169,7 +171,7 @@ impl<'a> Spec<'a> {
             headers.append(name, value.clone());
         }
         if let Some(auth) = config.basic_auth() {
-            headers.insert(http::header::AUTHORIZATION, auth.header_value()?);
+            headers.insert(http::header::AUTHORIZATION, auth.header_value().clone());
         }
         // Exactly one token header: the per-call token, else the client-wide one. It replaces any
         // X-Nomad-Token given as an extra header (two make the agent answer 400); with no token
@@ -193,13 +195,33 @@ impl<'a> Spec<'a> {
     }
 }
 
-/// Accepts only `200 OK`; anything else becomes [`ResponseError::UnexpectedStatus`].
-pub(crate) fn require_ok(response: &Response<Vec<u8>>) -> Result<(), ResponseError> {
-    if response.status() == StatusCode::OK {
+/// Accepts only `200 OK`; anything else becomes [`ResponseError::UnexpectedStatus`] with `body`
+/// (the whole body, or the bounded start a streaming caller read).
+pub(crate) fn check_ok(status: StatusCode, body: &[u8]) -> Result<(), ResponseError> {
+    if status == StatusCode::OK {
         Ok(())
     } else {
-        Err(ResponseError::unexpected(response.status(), response.body()))
+        Err(ResponseError::unexpected(status, body))
     }
+}
+
+/// [`check_ok`] for the debug endpoints (host, pprof), whose 403 also explains `enable_debug`.
+pub(crate) fn check_ok_debug(
+    status: StatusCode,
+    body: &[u8],
+    endpoint: &'static str,
+    capability: &'static str,
+) -> Result<(), ResponseError> {
+    if status == StatusCode::OK {
+        Ok(())
+    } else {
+        Err(ResponseError::from_debug_endpoint(status, body, endpoint, capability))
+    }
+}
+
+/// [`check_ok`] on a buffered response.
+pub(crate) fn require_ok(response: &Response<Vec<u8>>) -> Result<(), ResponseError> {
+    check_ok(response.status(), response.body())
 }
 
 /// Decodes a JSON body, never feeding an empty body to the parser.

@@ -951,14 +951,17 @@ impl LogDecoder {
     /// returns. After an error, every later call returns the same error.
     #[inline]
     pub fn next_line(&mut self) -> Result<Option<LogLine>, StreamError> {
+        Ok(self.checked_step()?.map(|range| self.lines.line(range)))
+    }
+
+    /// The shared start of the line calls: a failed decoder repeats its error; otherwise the
+    /// next complete line's range, and a new error puts the decoder in the failed state.
+    #[inline]
+    fn checked_step(&mut self) -> Result<Option<Range<usize>>, StreamError> {
         if let Some(err) = &self.error {
             return Err(err.clone());
         }
-        match self.step() {
-            Ok(Some(range)) => Ok(Some(self.lines.line(range))),
-            Ok(None) => Ok(None),
-            Err(err) => Err(self.fail(err)),
-        }
+        self.step().map_err(|err| self.fail(err))
     }
 
     /// Like [`next_line`](Self::next_line), but the line borrows from the decoder instead of
@@ -969,14 +972,7 @@ impl LogDecoder {
     /// The same as [`next_line`](Self::next_line).
     #[inline]
     pub fn next_line_ref(&mut self) -> Result<Option<LogLineRef<'_>>, StreamError> {
-        if let Some(err) = &self.error {
-            return Err(err.clone());
-        }
-        match self.step() {
-            Ok(Some(range)) => Ok(Some(self.lines.line_ref(range))),
-            Ok(None) => Ok(None),
-            Err(err) => Err(self.fail(err)),
-        }
+        Ok(self.checked_step()?.map(|range| self.lines.line_ref(range)))
     }
 
     /// Call at the end of the body. It returns the remaining complete lines, then the final
@@ -991,13 +987,8 @@ impl LogDecoder {
     /// otherwise the same errors as [`next_line`](Self::next_line). Lines completed before
     /// the problem are returned first.
     pub fn finish(&mut self) -> Result<Option<LogLine>, StreamError> {
-        if let Some(err) = &self.error {
-            return Err(err.clone());
-        }
-        match self.step() {
-            Ok(Some(range)) => return Ok(Some(self.lines.line(range))),
-            Ok(None) => {}
-            Err(err) => return Err(self.fail(err)),
+        if let Some(range) = self.checked_step()? {
+            return Ok(Some(self.lines.line(range)));
         }
         if self.in_text {
             let err = self.text_error();

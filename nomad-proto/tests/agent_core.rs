@@ -1352,7 +1352,7 @@ mod address {
         assert_eq!(http(&addr), (true, "nomad.example:4646", ""));
         let auth = auth.expect("basic auth");
         assert_eq!(auth.user(), "admin");
-        assert_eq!(auth.header_value().unwrap(), "Basic YWRtaW46cDpzcw=="); // admin:p:ss
+        assert_eq!(auth.header_value(), "Basic YWRtaW46cDpzcw=="); // admin:p:ss
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 use serde::{Deserialize, Deserializer};
 
 use super::members::null_as_default;
@@ -79,14 +79,7 @@ impl Endpoint for GetHostData {
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<HostDataResponse, ResponseError> {
         let status = response.status();
-        if status != StatusCode::OK {
-            return Err(ResponseError::from_debug_endpoint(
-                status,
-                response.body(),
-                "/v1/agent/host",
-                "agent:read",
-            ));
-        }
+        crate::request::check_ok_debug(status, response.body(), "/v1/agent/host", "agent:read")?;
         decode_json(status, response.into_body())
     }
 }

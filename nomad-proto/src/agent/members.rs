@@ -2,7 +2,6 @@
 //! `/v1/agent/force-leave`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::IpAddr;
 
 use http::{Request, Response};
@@ -137,56 +136,20 @@ impl AgentMember {
     }
 }
 
-/// A serf member status.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MemberStatus {
-    /// `none` (the zero member).
-    #[default]
-    None,
-    /// `alive`.
-    Alive,
-    /// `leaving`.
-    Leaving,
-    /// `left`.
-    Left,
-    /// `failed`.
-    Failed,
-    /// A status this client does not know yet.
-    Other(String),
-}
-
-impl MemberStatus {
-    /// The wire string.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MemberStatus::None => "none",
-            MemberStatus::Alive => "alive",
-            MemberStatus::Leaving => "leaving",
-            MemberStatus::Left => "left",
-            MemberStatus::Failed => "failed",
-            MemberStatus::Other(s) => s,
-        }
-    }
-}
-
-impl fmt::Display for MemberStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for MemberStatus {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
-        Ok(match s.as_deref() {
-            None | Some("none") | Some("") => MemberStatus::None,
-            Some("alive") => MemberStatus::Alive,
-            Some("leaving") => MemberStatus::Leaving,
-            Some("left") => MemberStatus::Left,
-            Some("failed") => MemberStatus::Failed,
-            Some(other) => MemberStatus::Other(other.to_owned()),
-        })
+wire_enum! {
+    /// A serf member status.
+    MemberStatus, default None {
+        /// `none` (the zero member; also used for a missing value).
+        #[default]
+        None = "none",
+        /// `alive`.
+        Alive = "alive",
+        /// `leaving`.
+        Leaving = "leaving",
+        /// `left`.
+        Left = "left",
+        /// `failed`.
+        Failed = "failed",
     }
 }
 

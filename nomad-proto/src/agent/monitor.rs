@@ -59,21 +59,18 @@ pub trait LogStreamRequest: Endpoint<Output = Vec<LogLine>> {
     /// Checks the response status before streaming: anything but 200 is an error whose text is
     /// the (bounded) start of the body the caller read.
     fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
-        if status == StatusCode::OK {
-            Ok(())
-        } else {
-            Err(ResponseError::unexpected(status, body_start))
-        }
+        crate::request::check_ok(status, body_start)
     }
 }
 
-/// The shared tail of both stream requests: target, build, and the streaming marker.
+/// The shared tail of both stream requests: `plain`, target, build, and the streaming marker.
 fn stream_request(
     spec: Spec<'_>,
     target: &Target,
     plain: bool,
     config: &Config,
 ) -> Result<Request<Vec<u8>>, BuildError> {
+    let spec = if plain { spec.query("plain", "true") } else { spec };
     let mut request = target.apply(spec)?.build(config)?;
     request
         .extensions_mut()
@@ -180,7 +177,6 @@ impl Endpoint for Monitor {
         for (flag, name) in [
             (self.log_json, "log_json"),
             (self.log_include_location, "log_include_location"),
-            (self.plain, "plain"),
         ] {
             if flag {
                 spec = spec.query(name, "true");
@@ -303,9 +299,6 @@ impl Endpoint for MonitorExport {
         }
         if let Some(since) = self.logs_since {
             spec = spec.query("logs_since", go_duration(since));
-        }
-        if self.plain {
-            spec = spec.query("plain", "true");
         }
         stream_request(spec, &self.target, self.plain, config)
     }

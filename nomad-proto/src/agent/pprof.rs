@@ -158,16 +158,7 @@ impl Pprof {
     /// are one line) and pass it here to get the error; a 403 becomes
     /// [`ResponseError::DebugPermissionDenied`].
     pub fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
-        if status == StatusCode::OK {
-            Ok(())
-        } else {
-            Err(ResponseError::from_debug_endpoint(
-                status,
-                body_start,
-                "/v1/agent/pprof",
-                "agent:write",
-            ))
-        }
+        crate::request::check_ok_debug(status, body_start, "/v1/agent/pprof", "agent:write")
     }
 
     fn validate(&self) -> Result<(), BuildError> {

@@ -1,9 +1,7 @@
 //! Scheduler workers of a server: `/v1/agent/schedulers` and `/v1/agent/schedulers/config`.
 
-use std::fmt;
-
 use http::{Request, Response};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::members::null_as_default;
 use crate::config::Config;
@@ -77,52 +75,6 @@ pub struct WorkerInfo {
     /// What the worker is doing.
     #[serde(default)]
     pub workload_status: WorkloadStatus,
-}
-
-/// Defines a string enum with an `Other` variant for values this client does not know yet.
-macro_rules! wire_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident, default $default:ident {
-            $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)*
-            /// A value this client does not know yet, as sent.
-            Other(String),
-        }
-
-        impl $name {
-            /// The wire string.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $wire,)*
-                    $name::Other(s) => s,
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
-                Ok(match s.as_deref() {
-                    None | Some("") => $name::$default,
-                    $(Some($wire) => $name::$variant,)*
-                    Some(other) => $name::Other(other.to_owned()),
-                })
-            }
-        }
-    };
 }
 
 wire_enum! {
