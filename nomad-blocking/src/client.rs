@@ -9,7 +9,6 @@ use nomad_proto::agent::{
     ListServers, Pprof, Profile, Reload, RemoveKey, SchedulerWorkerConfig, SchedulerWorkersInfo, ServerMembers,
     SetSchedulerWorkerConfig, SetServers, Target, UseKey,
 };
-use nomad_proto::http::StatusCode;
 use nomad_proto::{Config, ConfigBuilder, Endpoint, ResponseError, Secret};
 
 use crate::error::{Error, SetupError};
@@ -326,12 +325,9 @@ impl<T: Transport> Agent<'_, T> {
     /// ```
     pub fn write_profile<W: std::io::Write + ?Sized>(&self, op: &Pprof, out: &mut W) -> Result<u64, Error> {
         let request = op.to_request(self.client.config())?;
-        let response = self.client.transport().send_streaming(request)?;
-        let (parts, mut body) = response.into_parts();
-        if parts.status != StatusCode::OK {
-            let start = crate::stream::read_bounded(&mut body, crate::stream::ERROR_BODY_LIMIT);
-            op.check_status(parts.status, &start)?;
-        }
+        let mut body = self
+            .client
+            .open(request, |status, start| op.check_status(status, start))?;
         copy_body(&mut body, out)
     }
 }
@@ -472,9 +468,8 @@ impl ClientBuilder {
     }
 }
 
-#[allow(dead_code)]
-fn _assert_send_sync() {
+// The default client is Send + Sync + Clone: checked at compile time.
+const _: fn() = || {
     fn check<T: Send + Sync + Clone>() {}
     check::<Client<UreqTransport>>();
-    let _: Option<SetupError> = None;
-}
+};

@@ -190,39 +190,20 @@ impl LogStream {
         }
         Ok(())
     }
-
-    fn fail(&mut self, error: Error) -> Option<Result<LogLine, Error>> {
-        self.done = true;
-        Some(Err(error))
-    }
 }
 
 impl Iterator for LogStream {
     type Item = Result<LogLine, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.done {
-                return None;
-            }
-            match self.decoder.next_line() {
-                Ok(Some(line)) => return Some(Ok(line)),
-                Ok(None) => {}
-                Err(e) => return self.fail(Error::Response(ResponseError::Stream(e))),
-            }
-            if self.at_eof {
-                return match self.decoder.finish() {
-                    Ok(Some(line)) => Some(Ok(line)),
-                    Ok(None) => {
-                        self.done = true;
-                        None
-                    }
-                    Err(e) => self.fail(Error::Response(ResponseError::Stream(e))),
-                };
-            }
-            if let Err(e) = self.read_more() {
-                return self.fail(e);
-            }
+        // One line through the same loop as `for_each_line`, copied out.
+        let mut out = None;
+        match self.for_each_line(|line| {
+            out = Some(line.into_owned());
+            ControlFlow::Break(())
+        }) {
+            Err(e) => Some(Err(e)),
+            Ok(()) => out.map(Ok),
         }
     }
 }
@@ -239,7 +220,8 @@ pub(crate) fn io_to_transport(e: std::io::Error) -> TransportError {
     }
 }
 
-fn io_kind(kind: std::io::ErrorKind) -> TransportErrorKind {
+/// The transport error kind of an I/O error on an open connection.
+pub(crate) fn io_kind(kind: std::io::ErrorKind) -> TransportErrorKind {
     use std::io::ErrorKind as K;
     match kind {
         K::TimedOut | K::WouldBlock => TransportErrorKind::Timeout(crate::TimeoutKind::Read),
@@ -261,14 +243,25 @@ impl<T: Transport> Client<T> {
     /// Opens a log stream for any [`LogStreamRequest`] ([`nomad_proto::agent::Monitor`],
     /// [`nomad_proto::agent::MonitorExport`]).
     pub fn stream<R: LogStreamRequest>(&self, op: &R) -> Result<LogStream, Error> {
-        let request = op.to_request(self.config())?;
-        let response = self.transport().send_streaming(request)?;
-        let (parts, mut body) = response.into_parts();
+        let body = self.open(op.to_request(self.config())?, |status, start| {
+            op.check_status(status, start)
+        })?;
+        Ok(LogStream::new(body, op.decoder()))
+    }
+
+    /// Sends `request` for a streamed body. A status other than 200 reads a bounded start of the
+    /// body and hands it to `check` (nomad-proto's status check), which makes the error.
+    pub(crate) fn open(
+        &self,
+        request: nomad_proto::http::Request<Vec<u8>>,
+        check: impl FnOnce(nomad_proto::http::StatusCode, &[u8]) -> Result<(), ResponseError>,
+    ) -> Result<BodyReader, Error> {
+        let (parts, mut body) = self.transport().send_streaming(request)?.into_parts();
         if parts.status != nomad_proto::http::StatusCode::OK {
             let start = read_bounded(&mut body, ERROR_BODY_LIMIT);
-            op.check_status(parts.status, &start)?;
+            check(parts.status, &start)?;
         }
-        Ok(LogStream::new(body, op.decoder()))
+        Ok(body)
     }
 }
 

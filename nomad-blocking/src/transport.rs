@@ -783,11 +783,7 @@ fn classify_io(io: &std::io::Error, client_cert: bool) -> TransportErrorKind {
     match io.kind() {
         K::ConnectionRefused | K::NotFound | K::AddrNotAvailable | K::PermissionDenied => TransportErrorKind::Connect,
         K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown => TransportErrorKind::Connect,
-        K::TimedOut | K::WouldBlock => TransportErrorKind::Timeout(TimeoutKind::Read),
-        K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::InvalidData => {
-            TransportErrorKind::Protocol
-        }
-        other => TransportErrorKind::Io(other),
+        other => crate::stream::io_kind(other),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{AgentState, Role};
+use super::AgentState;
 
 /// A gossip member of the test cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -166,15 +166,6 @@ fn config(state: &AgentState) -> Value {
         c.extend(r);
     }
     config
-}
-
-#[allow(dead_code)]
-pub(crate) fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Server => "server",
-        Role::Client => "client",
-        Role::Both => "both",
-    }
 }
 
 /// The serf name of the test agent's server, e.g. `nomad-1.global`.

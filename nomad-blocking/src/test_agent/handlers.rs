@@ -117,13 +117,16 @@ pub(crate) fn acl(state: &AgentState, req: &RecordedRequest, need: Capability) -
     }
 }
 
-macro_rules! check {
+/// `Ok(v)` → `v`; `Err(reply)` → answer with that reply.
+macro_rules! try_reply {
     ($e:expr) => {
-        if let Err(reply) = $e {
-            return reply;
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return reply,
         }
     };
 }
+pub(crate) use try_reply;
 
 fn is_get(req: &RecordedRequest) -> bool {
     req.method == "GET"
@@ -161,7 +164,7 @@ fn members(state: &AgentState, req: &RecordedRequest) -> Reply {
     if !is_get(req) {
         return invalid_method();
     }
-    check!(acl(state, req, Capability::NodeRead));
+    try_reply!(acl(state, req, Capability::NodeRead));
     ok_json(&data::members(state))
 }
 
@@ -174,7 +177,7 @@ fn servers(state: &mut AgentState, req: &RecordedRequest) -> Reply {
         return wrong_role();
     }
     if is_get(req) {
-        check!(acl(state, req, Capability::AgentRead));
+        try_reply!(acl(state, req, Capability::AgentRead));
         let mut servers = state.servers.clone();
         servers.sort();
         return ok_json(&json!(servers));
@@ -184,7 +187,7 @@ fn servers(state: &mut AgentState, req: &RecordedRequest) -> Reply {
     if addresses.is_empty() {
         return text(400, "missing server address");
     }
-    check!(acl(state, req, Capability::AgentWrite));
+    try_reply!(acl(state, req, Capability::AgentWrite));
     state.servers = addresses;
     Reply::Empty
 }
@@ -193,7 +196,7 @@ fn agent_self(state: &AgentState, req: &RecordedRequest) -> Reply {
     if !is_get(req) {
         return invalid_method();
     }
-    check!(acl(state, req, Capability::AgentRead));
+    try_reply!(acl(state, req, Capability::AgentRead));
     ok_json(&data::agent_self(state))
 }
 
@@ -256,7 +259,7 @@ fn force_leave(state: &mut AgentState, req: &RecordedRequest) -> Reply {
     if !state.role.server() {
         return wrong_role();
     }
-    check!(acl(state, req, Capability::AgentWrite));
+    try_reply!(acl(state, req, Capability::AgentWrite));
     let node = match req.query_param("node") {
         Some(n) if !n.is_empty() => n.to_owned(),
         _ => return text(400, "missing node to force leave"),
@@ -337,7 +340,7 @@ fn reload(state: &mut AgentState, req: &RecordedRequest) -> Reply {
     if !is_write(req) {
         return invalid_method();
     }
-    check!(acl(state, req, Capability::AgentWrite));
+    try_reply!(acl(state, req, Capability::AgentWrite));
     if let Some(error) = &state.reload_error {
         return text(500, error);
     }
@@ -358,7 +361,18 @@ fn debug_acl(state: &AgentState, req: &RecordedRequest, need: Capability) -> Res
 /// Resolves `node_id` / `server_id` to the answering agent's ID. The test agent knows its own
 /// node and the servers among its gossip members (or `leader`). The exact errors for unknown IDs
 /// are UNVERIFIED against a real agent.
-pub(crate) fn forward_target(state: &AgentState, node_id: &str, server_id: &str) -> Result<Option<String>, Reply> {
+/// `node_id` / `server_id` of the streaming and debug endpoints: not both, and only agents the
+/// cluster knows (checked before answering).
+pub(crate) fn target(state: &AgentState, req: &RecordedRequest) -> Result<(), Reply> {
+    let node_id = req.query_param("node_id").unwrap_or("");
+    let server_id = req.query_param("server_id").unwrap_or("");
+    if !node_id.is_empty() && !server_id.is_empty() {
+        return Err(text(400, "Cannot target node and server simultaneously"));
+    }
+    forward_target(state, node_id, server_id).map(drop)
+}
+
+fn forward_target(state: &AgentState, node_id: &str, server_id: &str) -> Result<Option<String>, Reply> {
     if !node_id.is_empty() {
         if state.role.client() && node_id == data::NODE_ID {
             return Ok(Some(node_id.to_owned()));
@@ -385,7 +399,7 @@ fn host(state: &AgentState, req: &RecordedRequest) -> Reply {
     if !is_get(req) {
         return invalid_method();
     }
-    check!(debug_acl(state, req, Capability::AgentRead));
+    try_reply!(debug_acl(state, req, Capability::AgentRead));
     let server_id = req.query_param("server_id").unwrap_or("");
     let node_id = req.query_param("node_id").unwrap_or("");
     if !server_id.is_empty() && !node_id.is_empty() {
@@ -411,7 +425,7 @@ fn schedulers(state: &AgentState, req: &RecordedRequest) -> Reply {
     if !is_get(req) {
         return invalid_method();
     }
-    check!(acl(state, req, Capability::AgentRead));
+    try_reply!(acl(state, req, Capability::AgentRead));
     ok_json(&data::scheduler_workers(state))
 }
 
@@ -420,13 +434,13 @@ fn scheduler_config(state: &mut AgentState, req: &RecordedRequest) -> Reply {
         return server_only();
     }
     if is_get(req) {
-        check!(acl(state, req, Capability::AgentRead));
+        try_reply!(acl(state, req, Capability::AgentRead));
         return ok_json(&data::scheduler_config(state));
     }
     if !is_write(req) {
         return invalid_method();
     }
-    check!(acl(state, req, Capability::AgentWrite));
+    try_reply!(acl(state, req, Capability::AgentWrite));
     if req.body.is_empty() {
         return text(400, "Invalid request: Request body is empty");
     }
@@ -475,7 +489,7 @@ fn keyring(state: &mut AgentState, req: &RecordedRequest, op: &str) -> Reply {
     if !state.role.server() {
         return wrong_role();
     }
-    check!(acl(state, req, Capability::AgentWrite));
+    try_reply!(acl(state, req, Capability::AgentWrite));
     if op == "list" {
         return ok_json(&data::keyring(state));
     }
@@ -558,16 +572,9 @@ fn pprof(state: &AgentState, req: &RecordedRequest, name: &str) -> Reply {
         s => s,
     };
     let debug = int("debug");
-    let node_id = req.query_param("node_id").unwrap_or("");
-    let server_id = req.query_param("server_id").unwrap_or("");
-    if !node_id.is_empty() && !server_id.is_empty() {
-        return text(400, "Cannot target node and server simultaneously");
-    }
-    if let Err(reply) = forward_target(state, node_id, server_id) {
-        return reply;
-    }
+    try_reply!(target(state, req));
     // The RPC checks agent:write, and with ACLs off the agent needs enable_debug.
-    check!(debug_acl(state, req, Capability::AgentWrite));
+    try_reply!(debug_acl(state, req, Capability::AgentWrite));
     let binary = |body: Vec<u8>| Reply::Bytes {
         content_type: "application/octet-stream",
         disposition: Some(format!("attachment; filename=\"{name}\"")),

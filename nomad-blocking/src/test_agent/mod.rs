@@ -225,7 +225,7 @@ impl TestAgentBuilder {
     /// Region (default `global`).
     pub fn region(mut self, region: &str) -> Self {
         self.state.region = region.into();
-        self.state.members = data::default_members(region, &self.state.datacenter.clone());
+        self.state.members = data::default_members(region, &self.state.datacenter);
         self
     }
     /// Servers a client agent knows (default three); empty makes the client unhealthy.
@@ -264,12 +264,7 @@ impl TestAgentBuilder {
 
     /// Starts the agent on `127.0.0.1` with an ephemeral port.
     pub fn start(self) -> std::io::Result<TestAgent> {
-        let server = tiny_http::Server::http("127.0.0.1:0").map_err(std::io::Error::other)?;
-        let addr = match server.server_addr() {
-            tiny_http::ListenAddr::IP(a) => a,
-            #[allow(unreachable_patterns)]
-            _ => return Err(std::io::Error::other("unexpected listener")),
-        };
+        let (server, addr) = bind_loopback()?;
         Ok(TestAgent::serve(
             server,
             format!("http://{addr}"),
@@ -284,12 +279,7 @@ impl TestAgentBuilder {
     /// give the client the CA (and, for certificates that do not name `127.0.0.1`, the TLS
     /// server name) yourself. Requests are recorded as over plain HTTP.
     pub fn start_tls(self, tls: TlsServerConfig) -> std::io::Result<TestAgent> {
-        let server = tiny_http::Server::http("127.0.0.1:0").map_err(std::io::Error::other)?;
-        let backend = match server.server_addr() {
-            tiny_http::ListenAddr::IP(a) => a,
-            #[allow(unreachable_patterns)]
-            _ => return Err(std::io::Error::other("unexpected listener")),
-        };
+        let (server, backend) = bind_loopback()?;
         let front = tls::TlsFront::start(&tls, backend)?;
         let addr = front.addr();
         let mut agent = TestAgent::serve(
@@ -426,6 +416,16 @@ impl Drop for TestAgent {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// A plain HTTP listener on `127.0.0.1` with an ephemeral port.
+fn bind_loopback() -> std::io::Result<(tiny_http::Server, SocketAddr)> {
+    let server = tiny_http::Server::http("127.0.0.1:0").map_err(std::io::Error::other)?;
+    match server.server_addr() {
+        tiny_http::ListenAddr::IP(addr) => Ok((server, addr)),
+        #[allow(unreachable_patterns)]
+        _ => Err(std::io::Error::other("unexpected listener")),
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
-use super::handlers::{acl, forward_target, text, Capability, Reply};
+use super::handlers::{acl, target, text, try_reply, Capability, Reply};
 use super::{AgentState, RecordedRequest};
 use nomad_proto::stream::LogLevel;
 
@@ -79,25 +79,6 @@ fn bool_param(req: &RecordedRequest, name: &str) -> Result<bool, Reply> {
             )
         }),
     }
-}
-
-macro_rules! try_reply {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(reply) => return reply,
-        }
-    };
-}
-
-/// `node_id` / `server_id`: not both, and only agents the cluster knows (checked before streaming).
-fn target(state: &AgentState, req: &RecordedRequest) -> Result<(), Reply> {
-    let node_id = req.query_param("node_id").unwrap_or("");
-    let server_id = req.query_param("server_id").unwrap_or("");
-    if !node_id.is_empty() && !server_id.is_empty() {
-        return Err(text(400, "Cannot target node and server simultaneously"));
-    }
-    forward_target(state, node_id, server_id).map(drop)
 }
 
 pub(crate) fn monitor(state: &AgentState, req: &RecordedRequest) -> Reply {
