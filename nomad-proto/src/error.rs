@@ -160,6 +160,16 @@ fn debug_hint(endpoint: &str, capability: &str) -> String {
     )
 }
 
+/// The largest char boundary of `s` at or below `max` (for cutting text without splitting a
+/// character).
+pub(crate) fn floor_char_boundary(s: &str, max: usize) -> usize {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
 struct BodySnippet<'a>(&'a str);
 
 impl std::fmt::Display for BodySnippet<'_> {
@@ -171,10 +181,7 @@ impl std::fmt::Display for BodySnippet<'_> {
         if body.len() <= DISPLAY_BODY_LIMIT {
             return f.write_str(body);
         }
-        let mut end = DISPLAY_BODY_LIMIT;
-        while !body.is_char_boundary(end) {
-            end -= 1;
-        }
+        let end = floor_char_boundary(body, DISPLAY_BODY_LIMIT);
         write!(f, "{}… ({} bytes)", &body[..end], body.len())
     }
 }

@@ -153,10 +153,7 @@ fn snippet(bytes: &[u8]) -> String {
     let mut s = String::from_utf8_lossy(&bytes[..cut]).into_owned();
     let mut truncated = cut < bytes.len();
     if s.len() > SNIPPET_HARD_MAX {
-        let mut end = SNIPPET_HARD_MAX;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
+        let end = crate::error::floor_char_boundary(&s, SNIPPET_HARD_MAX);
         s.truncate(end);
         truncated = true;
     }
@@ -1407,10 +1404,7 @@ impl FromStr for LogLevel {
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, level)| level);
         level.ok_or_else(|| {
-            let mut end = s.len().min(64);
-            while !s.is_char_boundary(end) {
-                end -= 1;
-            }
+            let end = crate::error::floor_char_boundary(s, 64);
             ParseLogLevelError {
                 input: s[..end].to_owned(),
             }
