@@ -36,6 +36,19 @@ pub trait Endpoint {
 
     /// Parses the agent's response.
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Self::Output, ResponseError>;
+
+    /// Checks the status of an answer whose body will be read as a stream (a log stream, a
+    /// profile written to a file) instead of through [`Endpoint::parse_response`]. `body_start`
+    /// is the start of the body (a streaming transport reads a bounded amount of it when the
+    /// status is not 200). It fails with the error `parse_response` would give for the same
+    /// status and body.
+    ///
+    /// The default accepts `200 OK` only; operations whose error answers say more (the debug
+    /// endpoints' `enable_debug` hint) or that accept another status (health's `500` report)
+    /// override it.
+    fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
+        check_ok(status, body_start)
+    }
 }
 
 /// Per-call settings that override the client-wide [`Config`]: region, namespace, ACL token.

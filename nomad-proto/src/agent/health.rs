@@ -3,6 +3,7 @@
 use http::{Request, Response, StatusCode};
 use serde::Deserialize;
 
+use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, decode_json, CallOptions, Endpoint, Spec};
@@ -60,6 +61,9 @@ pub struct GetHealth {
 }
 
 impl GetHealth {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo = OperationInfo::new("GetHealth", "GET", "/v1/agent/health", "none", Serves::Any);
+
     /// Checks every role the agent runs.
     pub fn new() -> Self {
         Self::default()
@@ -138,13 +142,17 @@ impl Endpoint for GetHealth {
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<HealthReport, ResponseError> {
         let status = response.status();
         let body = response.into_body();
-        match status {
-            StatusCode::OK => {}
-            StatusCode::INTERNAL_SERVER_ERROR if body.trim_ascii_start().starts_with(b"{") => {}
-            _ => return Err(ResponseError::unexpected(status, &body)),
-        }
+        self.check_status(status, &body)?;
         let mut report: HealthReport = decode_json(status, body)?;
         report.status = status;
         Ok(report)
+    }
+    /// Accepts `200` and an unhealthy agent's `500` that carries a JSON report.
+    fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
+        match status {
+            StatusCode::OK => Ok(()),
+            StatusCode::INTERNAL_SERVER_ERROR if body_start.trim_ascii_start().starts_with(b"{") => Ok(()),
+            _ => Err(ResponseError::unexpected(status, body_start)),
+        }
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::members::null_as_default;
 use super::monitor::Target;
+use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, decode_json, CallOptions, Endpoint, Spec};
@@ -59,6 +60,10 @@ pub struct GetHostData {
 }
 
 impl GetHostData {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo =
+        OperationInfo::new("GetHostData", "GET", "/v1/agent/host", "agent:read", Serves::Any);
+
     /// The host data of the agent the request is sent to.
     pub fn new() -> Self {
         Self::default()
@@ -79,8 +84,12 @@ impl Endpoint for GetHostData {
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<HostDataResponse, ResponseError> {
         let status = response.status();
-        crate::request::check_ok_debug(status, response.body(), "/v1/agent/host", "agent:read")?;
+        self.check_status(status, response.body())?;
         decode_json(status, response.into_body())
+    }
+    /// A 403 becomes [`ResponseError::DebugPermissionDenied`] (it may mean `enable_debug` is off).
+    fn check_status(&self, status: http::StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
+        crate::request::check_ok_debug(status, body_start, "/v1/agent/host", "agent:read")
     }
 }
 

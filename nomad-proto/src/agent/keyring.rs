@@ -13,6 +13,7 @@ use http::{Request, Response};
 use serde::{Deserialize, Serialize};
 
 use super::members::null_as_default;
+use super::operation::{OperationInfo, Serves};
 use crate::config::{Config, Secret};
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};
@@ -55,6 +56,15 @@ pub struct ListKeys {
 }
 
 impl ListKeys {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo = OperationInfo::new(
+        "ListKeys",
+        "GET",
+        "/v1/agent/keyring/list",
+        "agent:write",
+        Serves::Server,
+    );
+
     /// A keyring list request.
     pub fn new() -> Self {
         Self::default()
@@ -117,6 +127,10 @@ macro_rules! key_operation {
         }
 
         impl $name {
+            /// What this operation is on the wire and what the agent requires of it.
+            pub const INFO: OperationInfo =
+                OperationInfo::new(stringify!($name), "PUT", $path, "agent:write", Serves::Server);
+
             #[doc = $new_doc]
             pub fn new(key: impl Into<Secret>) -> Self {
                 $name {

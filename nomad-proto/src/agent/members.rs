@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use http::{Request, Response};
 use serde::{Deserialize, Deserializer};
 
+use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, parse_empty, parse_json, CallOptions, Endpoint, Spec};
@@ -23,6 +24,10 @@ pub struct ListMembers {
 }
 
 impl ListMembers {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo =
+        OperationInfo::new("ListMembers", "GET", "/v1/agent/members", "node:read", Serves::Any);
+
     /// A members request.
     pub fn new() -> Self {
         Self::default()
@@ -180,6 +185,10 @@ pub struct ListServers {
 }
 
 impl ListServers {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo =
+        OperationInfo::new("ListServers", "GET", "/v1/agent/servers", "agent:read", Serves::Client);
+
     /// A servers request.
     pub fn new() -> Self {
         Self::default()
@@ -225,6 +234,10 @@ pub struct SetServers {
 }
 
 impl SetServers {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo =
+        OperationInfo::new("SetServers", "PUT", "/v1/agent/servers", "agent:write", Serves::Client);
+
     /// Sets the servers to `addresses`.
     pub fn new<I, S>(addresses: I) -> Self
     where
@@ -305,6 +318,10 @@ pub struct Join {
 }
 
 impl Join {
+    /// What this operation is on the wire and what the agent requires of it.
+    /// (Nomad 2.0 runs a join without `agent:write` and warns; 2.1 requires it.)
+    pub const INFO: OperationInfo = OperationInfo::new("Join", "PUT", "/v1/agent/join", "agent:write", Serves::Server);
+
     /// Joins `addresses`.
     pub fn new<I, S>(addresses: I) -> Self
     where
@@ -389,6 +406,15 @@ pub struct ForceLeave {
 }
 
 impl ForceLeave {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo = OperationInfo::new(
+        "ForceLeave",
+        "PUT",
+        "/v1/agent/force-leave",
+        "agent:write",
+        Serves::Server,
+    );
+
     /// Force-leaves `node`.
     pub fn new(node: impl Into<String>) -> Self {
         ForceLeave {

@@ -73,6 +73,7 @@ mod host;
 mod keyring;
 mod members;
 mod monitor;
+mod operation;
 mod pprof;
 mod reload;
 mod schedulers;
@@ -85,6 +86,7 @@ pub use members::{
     AgentMember, ForceLeave, Join, JoinResult, ListMembers, ListServers, MemberStatus, ServerMembers, SetServers,
 };
 pub use monitor::{ExportSource, LogStreamRequest, Monitor, MonitorExport, Target};
+pub use operation::{Operation, OperationInfo, Serves};
 pub use pprof::{Pprof, Profile, ProfileKind};
 pub use reload::Reload;
 pub use schedulers::{
@@ -92,3 +94,28 @@ pub use schedulers::{
     SetSchedulerWorkerConfig, WorkerInfo, WorkerStatus, WorkloadStatus, BUILTIN_SCHEDULERS, CORE_SCHEDULER,
 };
 pub use self_info::{AgentConfig, AgentSelf, GetSelf};
+
+/// A valid gossip key (base64 of 32 zero bytes) for the keyring samples.
+const SAMPLE_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+operation::operations! {
+    ListMembers => ListMembers::new(),
+    ListServers => ListServers::new(),
+    SetServers => SetServers::new(["10.0.0.1:4647"]),
+    GetSelf => GetSelf::new(),
+    Join => Join::new(["10.0.0.2"]),
+    ForceLeave => ForceLeave::new("nomad-2.global"),
+    GetHealth => GetHealth::new(),
+    Monitor => Monitor::new(),
+    MonitorExport => MonitorExport::on_disk(),
+    Reload => Reload::new(),
+    GetHostData => GetHostData::new(),
+    GetSchedulerWorkersInfo => GetSchedulerWorkersInfo::new(),
+    GetSchedulerWorkerConfig => GetSchedulerWorkerConfig::new(),
+    SetSchedulerWorkerConfig => SetSchedulerWorkerConfig::new(2, [CORE_SCHEDULER, "batch"]),
+    ListKeys => ListKeys::new(),
+    InstallKey => InstallKey::new(SAMPLE_KEY),
+    UseKey => UseKey::new(SAMPLE_KEY),
+    RemoveKey => RemoveKey::new(SAMPLE_KEY),
+    Pprof => Pprof::lookup("heap"),
+}

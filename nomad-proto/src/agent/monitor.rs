@@ -3,13 +3,14 @@
 //! Both operations build a request marked with [`StreamingResponse`] (transports should not apply
 //! an overall timeout to it). A transport that streams feeds the body to a
 //! [`LogDecoder`](crate::stream::LogDecoder) made by [`LogStreamRequest::decoder`], after checking
-//! the status with [`LogStreamRequest::check_status`]; a buffered response (a finished export, a
+//! the status with [`Endpoint::check_status`]; a buffered response (a finished export, a
 //! canned test response) can be parsed whole with [`Endpoint::parse_response`].
 
 use std::time::Duration;
 
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 
+use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, CallOptions, Endpoint, Spec, StreamingResponse};
@@ -54,12 +55,6 @@ pub trait LogStreamRequest: Endpoint<Output = Vec<LogLine>> {
     /// A decoder for this stream's body.
     fn decoder(&self) -> LogDecoder {
         LogDecoder::new(self.format())
-    }
-
-    /// Checks the response status before streaming: anything but 200 is an error whose text is
-    /// the (bounded) start of the body the caller read.
-    fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
-        crate::request::check_ok(status, body_start)
     }
 }
 
@@ -136,6 +131,10 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo =
+        OperationInfo::new("Monitor", "GET", "/v1/agent/monitor", "agent:read", Serves::Any).streaming();
+
     /// Streams the local agent's logs at its default level.
     pub fn new() -> Self {
         Self::default()
@@ -228,6 +227,16 @@ pub struct MonitorExport {
 }
 
 impl MonitorExport {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo = OperationInfo::new(
+        "MonitorExport",
+        "GET",
+        "/v1/agent/monitor/export",
+        "agent:read",
+        Serves::Any,
+    )
+    .streaming();
+
     /// Exports the agent's log file.
     pub fn on_disk() -> Self {
         Self::new(ExportSource::OnDisk)

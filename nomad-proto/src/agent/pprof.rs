@@ -6,6 +6,7 @@ use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::{HeaderMap, Request, Response, StatusCode};
 
 use super::monitor::Target;
+use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, CallOptions, Endpoint, ExpectedDuration, Spec};
@@ -56,7 +57,7 @@ impl ProfileKind {
 /// their requests carry an [`ExpectedDuration`] so a transport can extend its timeout.
 ///
 /// Profiles can be large; a streaming transport can check the status with
-/// [`Pprof::check_status`] and copy the body elsewhere instead of calling
+/// [`Endpoint::check_status`] and copy the body elsewhere instead of calling
 /// [`Endpoint::parse_response`].
 ///
 /// ```
@@ -98,6 +99,10 @@ pub struct Pprof {
 }
 
 impl Pprof {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo =
+        OperationInfo::new("Pprof", "GET", "/v1/agent/pprof/<profile>", "agent:write", Serves::Any);
+
     /// A profile of `kind` with the agent's defaults.
     pub fn new(kind: ProfileKind) -> Self {
         Pprof {
@@ -153,14 +158,6 @@ impl Pprof {
             .then(|| Duration::from_secs(u64::from(self.seconds.filter(|s| *s > 0).unwrap_or(1))))
     }
 
-    /// For streaming transports: checks the status before the body is copied anywhere. For
-    /// anything but `200`, read a bounded start of the body (64 KiB is plenty: Nomad's errors
-    /// are one line) and pass it here to get the error; a 403 becomes
-    /// [`ResponseError::DebugPermissionDenied`].
-    pub fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
-        crate::request::check_ok_debug(status, body_start, "/v1/agent/pprof", "agent:write")
-    }
-
     fn validate(&self) -> Result<(), BuildError> {
         let ProfileKind::Lookup(name) = &self.kind else {
             return Ok(());
@@ -214,6 +211,10 @@ impl Endpoint for Pprof {
             content_type,
             file_name,
         })
+    }
+    /// A 403 becomes [`ResponseError::DebugPermissionDenied`] (it may mean `enable_debug` is off).
+    fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
+        crate::request::check_ok_debug(status, body_start, "/v1/agent/pprof", "agent:write")
     }
 }
 

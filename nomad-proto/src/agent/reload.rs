@@ -2,6 +2,7 @@
 
 use http::{Request, Response};
 
+use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, parse_empty, CallOptions, Endpoint, Spec};
@@ -35,6 +36,9 @@ pub struct Reload {
 }
 
 impl Reload {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo = OperationInfo::new("Reload", "PUT", "/v1/agent/reload", "agent:write", Serves::Any);
+
     /// A reload request.
     pub fn new() -> Self {
         Self::default()

@@ -4,6 +4,7 @@ use http::{Request, Response};
 use serde::{Deserialize, Serialize};
 
 use super::members::null_as_default;
+use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};
@@ -27,6 +28,15 @@ pub struct GetSchedulerWorkersInfo {
 }
 
 impl GetSchedulerWorkersInfo {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo = OperationInfo::new(
+        "GetSchedulerWorkersInfo",
+        "GET",
+        "/v1/agent/schedulers",
+        "agent:read",
+        Serves::Server,
+    );
+
     /// A scheduler workers request.
     pub fn new() -> Self {
         Self::default()
@@ -137,6 +147,15 @@ pub struct GetSchedulerWorkerConfig {
 }
 
 impl GetSchedulerWorkerConfig {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo = OperationInfo::new(
+        "GetSchedulerWorkerConfig",
+        "GET",
+        "/v1/agent/schedulers/config",
+        "agent:read",
+        Serves::Server,
+    );
+
     /// A scheduler configuration request.
     pub fn new() -> Self {
         Self::default()
@@ -208,6 +227,15 @@ pub struct SetSchedulerWorkerConfig {
 }
 
 impl SetSchedulerWorkerConfig {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo = OperationInfo::new(
+        "SetSchedulerWorkerConfig",
+        "PUT",
+        "/v1/agent/schedulers/config",
+        "agent:write",
+        Serves::Server,
+    );
+
     /// Runs `num_schedulers` workers with `enabled_schedulers`.
     pub fn new<I, S>(num_schedulers: u32, enabled_schedulers: I) -> Self
     where

@@ -6,6 +6,7 @@ use http::{Request, Response};
 use serde::{Deserialize, Deserializer};
 
 use super::members::AgentMember;
+use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};
@@ -40,6 +41,9 @@ pub struct GetSelf {
 }
 
 impl GetSelf {
+    /// What this operation is on the wire and what the agent requires of it.
+    pub const INFO: OperationInfo = OperationInfo::new("GetSelf", "GET", "/v1/agent/self", "agent:read", Serves::Any);
+
     /// A self request.
     pub fn new() -> Self {
         Self::default()
