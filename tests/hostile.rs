@@ -1,5 +1,5 @@
 //! Failure modes, end to end: the real ureq-backed `nomad_blocking::Client` against hand-written
-//! loopback servers that misbehave byte by byte (issue #5).
+//! loopback servers that misbehave byte by byte.
 //!
 //! Every case must end in a typed, readable error (or a correct result) within a bounded time,
 //! with no panic, no hang, and no ACL token in any error text (`Display`, `Debug`, or anything in
@@ -7,15 +7,17 @@
 //! its test drops it (and never for longer than [`SERVER_LIFETIME`]), and every loop it runs has
 //! a fixed count.
 
+mod support;
+
 use std::error::Error as _;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use nomad_blocking::proto::agent::{GetSelf, ListMembers};
+use nomad_blocking::proto::agent::{GetSelf, ListMembers, Monitor, Pprof};
 use nomad_blocking::proto::ResponseError;
 use nomad_blocking::test_agent::TestAgent;
 use nomad_blocking::{Client, Error, TimeoutKind, TransportErrorKind};
@@ -90,6 +92,28 @@ impl Conn {
     /// Writes bytes; errors (the client went away) are ignored.
     fn write(&mut self, bytes: &[u8]) -> bool {
         self.stream.write_all(bytes).and_then(|()| self.stream.flush()).is_ok()
+    }
+
+    /// Writes `bytes` as one HTTP/1.1 chunk.
+    fn write_chunk(&mut self, bytes: &[u8]) -> bool {
+        let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
+        chunk.extend_from_slice(bytes);
+        chunk.extend_from_slice(b"\r\n");
+        self.write(&chunk)
+    }
+
+    /// Keeps the connection open, silent, until the client closes it or `limit` passes.
+    fn hold_open(mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let mut byte = [0u8; 1];
+        while Instant::now() < deadline {
+            match self.stream.read(&mut byte) {
+                Ok(0) => return,
+                Ok(_) => continue,
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+                Err(_) => return,
+            }
+        }
     }
 }
 
@@ -661,6 +685,51 @@ fn corrupt_gzip_body_is_a_protocol_error() {
     assert_eq!(transport_kind(&err), &TransportErrorKind::Protocol, "{err:?}");
 }
 
+/// A 200 answer to `ListServers` whose body is `["10.0.0.1:4647"]` padded with spaces to exactly
+/// `len` bytes, sent as is or gzip-compressed.
+fn servers_answer_of(len: usize, gzip: bool) -> &'static [u8] {
+    let mut body = br#"["10.0.0.1:4647"]"#.to_vec();
+    body.resize(len, b' ');
+    let (encoding, body) = if gzip {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&body).unwrap();
+        ("Content-Encoding: gzip\r\n", enc.finish().unwrap())
+    } else {
+        ("", body)
+    };
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{encoding}Content-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(&body);
+    response.leak()
+}
+
+#[test]
+fn a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_body_too_large() {
+    const LIMIT: u64 = 1024;
+    for gzip in [false, true] {
+        for len in [LIMIT - 1, LIMIT, LIMIT + 1] {
+            let server = answer_always(servers_answer_of(len as usize, gzip));
+            let client = client_with(&server.url(), |b| b.body_limit(LIMIT));
+            let (result, _) = timed(Duration::from_secs(5), || client.agent().servers());
+            let case = format!("{len} bytes, gzip {gzip}");
+            if len <= LIMIT {
+                assert_eq!(result.expect(&case), ["10.0.0.1:4647"], "{case}");
+            } else {
+                let err = result.expect_err(&case);
+                assert_clean(&err);
+                assert_eq!(
+                    transport_kind(&err),
+                    &TransportErrorKind::BodyTooLarge { limit: LIMIT },
+                    "{case}: {err:?}"
+                );
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Timeouts
 // ---------------------------------------------------------------------------------------------
@@ -722,14 +791,20 @@ fn dripping_server_trips_the_call_timeout_when_reads_may_wait_long() {
 #[test]
 fn server_that_never_answers_trips_the_read_timeout() {
     let server = Server::start(|_, mut conn| {
-        let _ = conn.read_request();
-        std::thread::sleep(Duration::from_secs(3));
+        if conn.read_request().is_some() {
+            conn.hold_open(SERVER_LIFETIME);
+        }
     });
     let client = client_with(&server.url(), |b| b.read_timeout(Some(Duration::from_millis(500))));
-    let (result, _) = timed(Duration::from_secs(3), || members(&client));
+    let (result, elapsed) = timed(Duration::from_secs(10), || members(&client));
     let err = result.unwrap_err();
     assert_clean(&err);
-    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(
+        transport_kind(&err),
+        &TransportErrorKind::Timeout(TimeoutKind::Read),
+        "{err:?}"
+    );
+    assert!(elapsed >= Duration::from_millis(500), "{elapsed:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -812,16 +887,24 @@ fn redirect_to_another_host_is_not_followed_and_the_token_stays_home() {
 fn pooled_connection_closed_by_the_server_between_calls_is_replaced() {
     // The server answers one request per connection with keep-alive headers, then closes:
     // the client's pooled connection is dead when the second call starts.
-    let server = Server::start(|index, mut conn| {
+    let (closed_tx, closed_rx) = mpsc::channel();
+    let closed_tx = Mutex::new(closed_tx);
+    let server = Server::start(move |index, mut conn| {
         if conn.read_request().is_some() {
             let body = MEMBERS_JSON.replace("nomad-1", &format!("conn-{index}"));
             conn.write(&ok_json(&body));
         }
+        drop(conn);
+        let _ = closed_tx.lock().unwrap().send(index);
     });
     let client = client_for(&server.url());
     let first = members(&client).expect("first call");
     assert_eq!(first.server_name, "conn-0");
-    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        closed_rx.recv_timeout(Duration::from_secs(5)),
+        Ok(0),
+        "the server closed"
+    );
     let (second, _) = timed(Duration::from_secs(5), || members(&client));
     let second = second.expect("ureq probes pooled connections and dials a new one");
     assert_eq!(second.server_name, "conn-1", "fresh data from a fresh connection");
@@ -831,12 +914,13 @@ fn pooled_connection_closed_by_the_server_between_calls_is_replaced() {
 #[test]
 fn pooled_connection_dropped_after_reading_the_next_request_is_a_clear_error() {
     // The keep-alive race: the server takes the second request on the pooled connection and
-    // closes without answering. ureq does not retry; the error must say what happened.
+    // closes without answering. The client does not replay the request behind the caller's
+    // back (it may not be idempotent): the call fails, and the error says what happened.
     let server = Server::start(|index, mut conn| {
         if index > 0 {
-            // A retry on a new connection would be answered: it must be fresh data.
+            // A replay on a new connection would get fresh data.
             if conn.read_request().is_some() {
-                conn.write(&ok_json(&MEMBERS_JSON.replace("nomad-1", "retried")));
+                conn.write(&ok_json(&MEMBERS_JSON.replace("nomad-1", "replayed")));
             }
             return;
         }
@@ -848,13 +932,11 @@ fn pooled_connection_dropped_after_reading_the_next_request_is_a_clear_error() {
     let client = client_for(&server.url());
     assert_eq!(members(&client).expect("first call").server_name, "nomad-1");
     let (second, _) = timed(Duration::from_secs(5), || members(&client));
-    match second {
-        Ok(m) => assert_eq!(m.server_name, "retried", "never stale data"),
-        Err(err) => {
-            assert_clean(&err);
-            assert_eq!(transport_kind(&err), &TransportErrorKind::Protocol, "{err:?}");
-        }
-    }
+    let err = second.expect_err("the dropped request fails");
+    assert_clean(&err);
+    assert_eq!(transport_kind(&err), &TransportErrorKind::Protocol, "{err:?}");
+    assert_eq!(server.requests().len(), 2, "both requests reached the server once");
+    assert_eq!(server.connections(), 1, "no replay on a new connection");
 }
 
 #[test]
@@ -936,13 +1018,18 @@ fn one_client_shared_by_16_threads_gets_correct_results() {
 
 #[test]
 fn refused_connection_is_a_connect_error() {
-    // Bind, note the port, close: nothing listens there any more.
-    let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let client = client_for(&format!("http://{addr}"));
+    let refused = support::RefusedPort::new();
+    let client = client_for(&refused.url());
     let (result, _) = timed(Duration::from_secs(5), || members(&client));
     let err = result.unwrap_err();
     assert_clean(&err);
     assert_eq!(transport_kind(&err), &TransportErrorKind::Connect, "{err:?}");
+    assert!(!err.is_timeout());
+    assert_eq!(err.status(), None);
+    assert!(
+        err.to_string().contains(&refused.addr().to_string()),
+        "names the agent: {err}"
+    );
 }
 
 #[test]
@@ -967,4 +1054,197 @@ fn endless_chunk_size_line_is_a_protocol_error() {
     let err = result.unwrap_err();
     assert_clean(&err);
     assert_eq!(transport_kind(&err), &TransportErrorKind::Protocol, "{err:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streamed bodies (log streams, profiles written to a destination)
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `f` on its own thread and returns its result, failing the test if it takes longer than
+/// `limit` (a hang must fail the test, not block the run).
+fn within<T: Send + 'static>(limit: Duration, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out,
+        Err(_) => panic!("{what}: no result within {limit:?}"),
+    }
+}
+
+const CHUNKED_JSON_200: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+/// One monitor frame: `hello\n`.
+const HELLO_FRAME: &[u8] = br#"{"Data":"aGVsbG8K","FileEvent":"log"}"#;
+
+fn transport_error(err: &Error) -> &nomad_blocking::TransportError {
+    err.as_transport()
+        .unwrap_or_else(|| panic!("expected a transport error, got {err:?}"))
+}
+
+#[test]
+fn a_framed_log_stream_that_goes_silent_ends_in_a_read_timeout_naming_the_agent() {
+    // A framed stream has a heartbeat every second, so silence means a dead agent: the read
+    // timeout must fire (not a hang), and the error must still say which agent and why.
+    let server = Server::start(|_, mut conn| {
+        if conn.read_request().is_some() && conn.write(CHUNKED_JSON_200) && conn.write_chunk(HELLO_FRAME) {
+            conn.hold_open(SERVER_LIFETIME);
+        }
+    });
+    let client = client_with(&server.url(), |b| b.read_timeout(Some(Duration::from_millis(700))));
+    let started = Instant::now();
+    let items = within(Duration::from_secs(10), "a silent framed stream", move || {
+        let stream = client.agent().monitor(&Monitor::new()).expect("the stream opens");
+        stream.collect::<Vec<_>>()
+    });
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[0].as_ref().expect("the line before the silence").text, "hello");
+    let err = items[1].as_ref().unwrap_err();
+    assert_clean(err);
+    let transport = transport_error(err);
+    assert_eq!(
+        transport.kind(),
+        &TransportErrorKind::Timeout(TimeoutKind::Read),
+        "{err:?}"
+    );
+    assert_eq!(transport.agent(), Some(server.url().as_str()), "{err:?}");
+    assert!(err.is_timeout());
+}
+
+#[test]
+fn a_profile_download_that_goes_silent_ends_in_a_read_timeout_naming_the_agent() {
+    let server = Server::start(|_, mut conn| {
+        if conn.read_request().is_some()
+            && conn.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 4096\r\n\r\n")
+            && conn.write(&[0x1f; 1024])
+        {
+            conn.hold_open(SERVER_LIFETIME);
+        }
+    });
+    let client = client_with(&server.url(), |b| b.read_timeout(Some(Duration::from_millis(700))));
+    let result = within(Duration::from_secs(10), "a silent profile download", move || {
+        let mut out = Vec::new();
+        client
+            .agent()
+            .write_profile(&Pprof::lookup("heap"), &mut out)
+            .map(|n| (n, out))
+    });
+    let err = result.unwrap_err();
+    assert_clean(&err);
+    let transport = transport_error(&err);
+    assert_eq!(
+        transport.kind(),
+        &TransportErrorKind::Timeout(TimeoutKind::Read),
+        "{err:?}"
+    );
+    assert_eq!(transport.agent(), Some(server.url().as_str()), "{err:?}");
+}
+
+#[test]
+fn a_log_stream_reset_mid_body_is_a_protocol_error_naming_the_agent() {
+    let server = Server::start(|_, mut conn| {
+        // Read only part of the request: closing a socket with unread input sends a reset.
+        let mut first = [0u8; 1];
+        if conn.stream.read_exact(&mut first).is_ok() && conn.write(CHUNKED_JSON_200) && conn.write_chunk(HELLO_FRAME) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let client = client_for(&server.url());
+    let items = within(Duration::from_secs(10), "a reset stream", move || {
+        client
+            .agent()
+            .monitor(&Monitor::new())
+            .expect("the stream opens")
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(items[0].as_ref().expect("the line before the reset").text, "hello");
+    let err = items.last().unwrap().as_ref().unwrap_err();
+    assert_clean(err);
+    let transport = transport_error(err);
+    assert_eq!(transport.kind(), &TransportErrorKind::Protocol, "{err:?}");
+    assert_eq!(transport.agent(), Some(server.url().as_str()), "{err:?}");
+}
+
+/// A server answering `head` and then an endless chunked body of `Permission denied` lines,
+/// until the client hangs up (at most `SERVER_LIFETIME`). Returns how many body bytes it sent.
+fn endless_error_server(head: &'static [u8]) -> (Server, Arc<AtomicUsize>) {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let server = Server::start(move |_, mut conn| {
+        if conn.read_request().is_none() || !conn.write(head) {
+            return;
+        }
+        let piece = "Permission denied\n".repeat(1024);
+        let deadline = Instant::now() + SERVER_LIFETIME;
+        while Instant::now() < deadline && conn.write_chunk(piece.as_bytes()) {
+            counter.fetch_add(piece.len(), Ordering::SeqCst);
+        }
+    });
+    (server, sent)
+}
+
+/// The bound on the error body of a refused stream or profile download.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+fn assert_bounded_403(err: &Error) {
+    assert_clean(err);
+    assert!(err.is_permission_denied(), "{err:?}");
+    let message = err.as_response().and_then(ResponseError::message).unwrap();
+    assert!(message.starts_with("Permission denied"), "{}", &message[..64]);
+    assert!(
+        message.len() <= ERROR_BODY_LIMIT,
+        "the error keeps {} bytes of an endless body",
+        message.len()
+    );
+}
+
+#[test]
+fn an_endless_error_answer_to_a_log_stream_is_read_only_up_to_its_bound() {
+    let (server, sent) = endless_error_server(
+        b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    let client = client_for(&server.url());
+    let err = within(
+        Duration::from_secs(10),
+        "monitor answered by an endless 403",
+        move || client.agent().monitor(&Monitor::new()).unwrap_err(),
+    );
+    assert_bounded_403(&err);
+    // The client hung up after the bound: the server could not push much more than its socket
+    // buffers hold.
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = sent.load(Ordering::SeqCst);
+    assert!(sent < 64 * 1024 * 1024, "the server pushed {sent} bytes");
+}
+
+#[test]
+fn an_endless_error_answer_to_a_profile_download_is_read_only_up_to_its_bound() {
+    let (server, _) = endless_error_server(
+        b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    let client = client_for(&server.url());
+    let (err, out) = within(
+        Duration::from_secs(10),
+        "a profile answered by an endless 403",
+        move || {
+            let mut out = Vec::new();
+            let err = client
+                .agent()
+                .write_profile(&Pprof::lookup("heap"), &mut out)
+                .unwrap_err();
+            (err, out)
+        },
+    );
+    assert_bounded_403(&err);
+    assert!(
+        out.is_empty(),
+        "nothing of an error answer is written to the destination"
+    );
 }

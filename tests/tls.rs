@@ -7,7 +7,7 @@ mod pki;
 use std::path::PathBuf;
 
 use nomad_blocking::test_agent::{TestAgent, TlsServerConfig};
-use nomad_blocking::{Client, ConfigBuilder, Error, SetupError, TlsProblem};
+use nomad_blocking::{Client, ConfigBuilder, Error, SetupError, TlsProblem, TransportErrorKind};
 use pki::{KeyType, Leaf, TempDir};
 
 /// A TLS agent whose certificate names `names`, optionally requiring client certificates from
@@ -102,13 +102,26 @@ fn ca_directory_is_trusted() {
     let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
 
     let c = client(&agent, |b| b.ca_path(&dir)).unwrap();
-    assert!(c.agent().self_info().is_ok());
+    let me = c.agent().self_info().unwrap();
+    assert_eq!(me.config.region(), Some("global"));
 
     // Without our CA in it, the directory does not help.
     let only_other = p.dir.path().join("only-other");
     p.dir.write("only-other/other.pem", pki::ca("Some Other CA").cert_pem());
     let c = client(&agent, |b| b.ca_path(&only_other)).unwrap();
     assert_eq!(tls_problem(c.agent().self_info()), TlsProblem::UntrustedCertificate);
+}
+
+#[test]
+fn a_ca_file_wins_over_a_ca_directory_that_does_not_exist() {
+    // As the Go client (go-rootcerts): with both set, only the CA file is read.
+    let p = pki("ca-file-and-dir");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
+    let c = client(&agent, |b| {
+        b.ca_cert(&p.ca_file).ca_path(p.dir.path().join("no-such-dir"))
+    })
+    .expect("the missing CA directory is never read");
+    assert_eq!(c.agent().servers().unwrap().len(), 3);
 }
 
 #[test]
@@ -404,7 +417,10 @@ fn http_address_for_a_tls_agent_fails_without_reaching_it() {
         .build()
         .unwrap();
     let err = c.agent().members().unwrap_err();
-    assert!(err.as_transport().is_some(), "{err:?}");
+    // The TLS agent answers the plain request with TLS bytes (or hangs up): not HTTP.
+    let transport = err.as_transport().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(transport.kind(), &TransportErrorKind::Protocol, "{err:?}");
+    assert_eq!(transport.agent(), Some(format!("http://127.0.0.1:{port}").as_str()));
     assert!(agent.requests().is_empty());
 }
 

@@ -2,8 +2,8 @@
 //! what goes on the wire, what realistic answers parse into, how errors look, and how the
 //! connection settings are resolved. Pure function calls on bytes: no sockets.
 //!
-//! Wire ground truth: `shared/nomad-agent-api.md` (§1 endpoint table, §1.2 schemas, §1.3
-//! behaviour, §2.1 environment, §2.2 request conventions, §2.3 error conventions).
+//! The wire facts are Nomad 2.0.x's: the answers of `command/agent/agent_endpoint.go` and
+//! `command/agent/http.go`, the requests of the Go client's `api/agent.go`.
 
 use std::net::IpAddr;
 
@@ -39,7 +39,8 @@ fn response(status: u16, body: &str) -> Response<Vec<u8>> {
         .expect("valid response")
 }
 
-/// An agent error answer: `text/plain; charset=utf-8`, the bare message (§2.3).
+/// An agent error answer: `text/plain; charset=utf-8`, the bare message with no newline (the
+/// agent's `wrap` in `command/agent/http.go`).
 fn text_error(status: u16, body: &str) -> Response<Vec<u8>> {
     Response::builder()
         .status(status)
@@ -131,7 +132,9 @@ fn core_endpoints() -> Vec<Core> {
 
 fn no_tweak(_: &mut nomad_proto::CallOptions) {}
 
-// Realistic bodies from a Nomad 2.0 agent (§1.2): compact JSON, struct field order.
+// Realistic bodies from a Nomad 2.0 agent: compact JSON in struct field order, as go-msgpack's
+// JSON handle writes it (`structs.ServerMembersResponse`, `agentSelf` in
+// `command/agent/agent_endpoint.go`).
 
 const MEMBERS_2_0: &str = r#"{"ServerName":"nomad-1","ServerRegion":"global","ServerDC":"dc1","Members":[{"Name":"nomad-1.global","Addr":"10.0.0.1","Port":4648,"Tags":{"role":"nomad","region":"global","dc":"dc1","build":"2.0.5","revision":"5c8612bba6eb0e1bd29bd4d1a5ee1c04f84d5ea8","vsn":"1","raft_vsn":"3","id":"5b2f8e4c-1d1a-4c3e-9a8b-000000000001","rpc_addr":"10.0.0.1","port":"4647","bootstrap":"1"},"Status":"alive","ProtocolMin":1,"ProtocolMax":5,"ProtocolCur":2,"DelegateMin":2,"DelegateMax":5,"DelegateCur":4},{"Name":"nomad-2.global","Addr":"10.0.0.2","Port":4648,"Tags":{"role":"nomad","region":"global","dc":"dc2","build":"2.0.5","revision":"5c8612bba6eb0e1bd29bd4d1a5ee1c04f84d5ea8","vsn":"1","raft_vsn":"3","id":"5b2f8e4c-1d1a-4c3e-9a8b-000000000002","rpc_addr":"10.0.0.2","port":"4647","expect":"3","nonvoter":"1","ap_zone":"zone-b","ap_version":"2.0.5"},"Status":"failed","ProtocolMin":1,"ProtocolMax":5,"ProtocolCur":2,"DelegateMin":2,"DelegateMax":5,"DelegateCur":4},{"Name":"nomad-3.global","Addr":"fd00::3","Port":4648,"Tags":{"role":"nomad","region":"global","dc":"dc1","build":"2.0.5","port":"4647"},"Status":"left","ProtocolMin":1,"ProtocolMax":5,"ProtocolCur":2,"DelegateMin":2,"DelegateMax":5,"DelegateCur":4}]}"#;
 
@@ -862,6 +865,21 @@ mod parse_join {
     }
 
     #[test]
+    fn join_with_a_whitespace_only_error_is_ok() {
+        // Nomad's join handler fills `error` only from a real serf error
+        // (`command/agent/agent_endpoint.go`, `AgentJoinRequest`), whose text is never blank:
+        // whitespace alone carries no message, so it is not a failure.
+        for error in ["\n", " ", "\r\n\t"] {
+            let body = serde_json::json!({"num_joined": 1, "error": error, "warning": ""}).to_string();
+            let r = Join::new(["10.0.0.4"])
+                .parse_response(json_ok(&body))
+                .unwrap_or_else(|e| panic!("{error:?}: {e}"));
+            assert_eq!(r.num_joined, 1, "{error:?}");
+            assert_eq!(r.warning, None, "{error:?}");
+        }
+    }
+
+    #[test]
     fn join_from_an_agent_without_the_warning_key() {
         // Agents before the COMPAT(2.1.0) warning only send num_joined and error.
         let r = Join::new(["10.0.0.4"])
@@ -1132,7 +1150,8 @@ mod errors {
 
     #[test]
     fn force_leave_and_set_servers_200_with_an_empty_body_are_ok() {
-        // A nil-object success: 200, empty body, no Content-Type (§2.3).
+        // A nil-object success: 200, empty body, no Content-Type (`wrap` in
+        // `command/agent/http.go`).
         ForceLeave::new("nomad-2.global")
             .parse_response(response(200, ""))
             .unwrap();
@@ -1560,14 +1579,6 @@ mod environment {
             .build()
             .unwrap();
         assert_eq!(config.base_url(), "http://127.0.0.1:4646");
-        assert!(config.token().is_none());
-        assert!(config.region().is_none());
-    }
-
-    #[test]
-    fn the_environment_is_not_read_unless_asked() {
-        // `Config::builder()` alone must not pick up NOMAD_* (the lookup is opt-in).
-        let config = Config::builder().build().unwrap();
         assert!(config.token().is_none());
         assert!(config.region().is_none());
     }

@@ -236,3 +236,60 @@ fn bad_nomad_token_values_are_rejected_without_echoing_them() {
     let c = from_env(&[("NOMAD_TOKEN", "  tok\n")]).unwrap();
     assert_eq!(c.token().map(|t| t.header_value().to_str().unwrap()), Some("tok"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The real process environment
+// ---------------------------------------------------------------------------------------------
+
+/// Set in the child process of `the_process_environment_is_read_only_when_asked`.
+const CHILD: &str = "CONFIG_ENV_TEST_CHILD";
+
+/// The `NOMAD_*` variables the child process gets (and no other `NOMAD_*` variable).
+const CHILD_ENV: [(&str, &str); 3] = [
+    ("NOMAD_ADDR", "http://env.example:4646"),
+    ("NOMAD_TOKEN", "env-token"),
+    ("NOMAD_REGION", "env-region"),
+];
+
+#[test]
+fn the_process_environment_is_read_only_when_asked() {
+    // Runs itself again in a child process of this test binary with `CHILD_ENV` as its only
+    // `NOMAD_*` variables: no test changes the environment of a running process, and none reads
+    // the developer's own `NOMAD_*` settings.
+    if std::env::var_os(CHILD).is_some() {
+        let plain = Config::builder().build().unwrap();
+        assert_eq!(
+            plain.base_url(),
+            "http://127.0.0.1:4646",
+            "the builder alone ignores NOMAD_ADDR"
+        );
+        assert!(plain.token().is_none());
+        assert_eq!(plain.region(), None);
+        for config in [Config::from_env().unwrap(), Config::builder().env().build().unwrap()] {
+            assert_eq!(config.base_url(), "http://env.example:4646");
+            assert_eq!(
+                config.token().map(|t| t.header_value().clone()),
+                Some("env-token".try_into().unwrap())
+            );
+            assert_eq!(config.region(), Some("env-region"));
+        }
+        return;
+    }
+    let test = "the_process_environment_is_read_only_when_asked";
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child.args([test, "--exact", "--nocapture", "--test-threads=1"]);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().to_ascii_uppercase().starts_with("NOMAD_") {
+            child.env_remove(name);
+        }
+    }
+    child.envs(CHILD_ENV).env(CHILD, "1");
+    let output = child.output().expect("run the child process");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "child failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -66,11 +66,19 @@ fn data_frame(data: &[u8]) -> String {
     format!(r#"{{"Data":"{}","FileEvent":"log"}}"#, BASE64.encode(data))
 }
 
-fn export_frame(offset: i64, data: &[u8]) -> String {
-    format!(
-        r#"{{"Offset":{offset},"Data":"{}","File":"nomad.log"}}"#,
-        BASE64.encode(data)
-    )
+/// The frames the agent sends for `chunks` on `/v1/agent/monitor/export`: `Data` and a
+/// cumulative `Offset` (the bytes sent so far, this frame included), and never `File` or
+/// `FileEvent` (Nomad `command/agent/monitor/stream_helpers.go` and
+/// `client/lib/streamframer/framer.go`, 2.0.x).
+fn export_frames(chunks: &[&[u8]]) -> Vec<String> {
+    let mut offset = 0;
+    chunks
+        .iter()
+        .map(|data| {
+            offset += data.len();
+            format!(r#"{{"Offset":{offset},"Data":"{}"}}"#, BASE64.encode(data))
+        })
+        .collect()
 }
 
 /// Everything a decoder produces for a body pushed in the given chunks: the lines, then the
@@ -182,14 +190,9 @@ fn monitor_stream_gives_the_same_lines_for_every_split_point_and_one_byte_pushes
 }
 
 #[test]
-fn export_lines_carry_the_offset_and_file_of_the_frame_that_completed_them() {
-    let body = [
-        export_frame(14, b"line one\nline t"),
-        "{}".to_owned(),
-        export_frame(32, b"wo\nline three\n"),
-        export_frame(45, b"last"),
-    ]
-    .concat();
+fn export_lines_carry_the_offset_of_the_frame_that_completed_them() {
+    let frames = export_frames(&[b"line one\nline t", b"wo\nline three\n", b"last"]);
+    let body = [&frames[0], "{}", &frames[1], &frames[2]].concat();
     let outcome = decode_any_split(StreamFormat::Framed, body.as_bytes());
     assert_eq!(outcome.error, None);
     let got: Vec<(&str, Option<i64>, Option<&str>)> = outcome
@@ -200,10 +203,10 @@ fn export_lines_carry_the_offset_and_file_of_the_frame_that_completed_them() {
     assert_eq!(
         got,
         [
-            ("line one", Some(14), Some("nomad.log")),
-            ("line two", Some(32), Some("nomad.log")),
-            ("line three", Some(32), Some("nomad.log")),
-            ("last", Some(45), Some("nomad.log")),
+            ("line one", Some(15), None),
+            ("line two", Some(29), None),
+            ("line three", Some(29), None),
+            ("last", Some(33), None),
         ]
     );
 }
@@ -277,6 +280,20 @@ fn unknown_fields_escaped_strings_and_braces_inside_strings_are_handled() {
 }
 
 #[test]
+fn unpadded_base64_data_decodes_like_padded_data() {
+    // Go's encoder always pads; unpadded `Data` (from another producer) is accepted too.
+    for body in [
+        r#"{"Data":"aGk="}{"Data":"Cg=="}"#,
+        r#"{"Data":"aGk"}{"Data":"Cg"}"#,
+        r#"{"Data":"aGk"}{}{"Data":"Cg=="}"#,
+    ] {
+        let outcome = decode_any_split(StreamFormat::Framed, body.as_bytes());
+        assert_eq!(outcome.error, None, "{body}");
+        assert_eq!(outcome.texts(), ["hi"], "{body}");
+    }
+}
+
+#[test]
 fn invalid_utf8_in_log_data_is_replaced_not_rejected() {
     let body = data_frame(b"bad \xff byte\n");
     let outcome = decode(StreamFormat::Framed, &[body.as_bytes()]);
@@ -294,11 +311,7 @@ fn frame_data_split_inside_a_base64_group_and_a_multibyte_character_decodes() {
 
 #[test]
 fn borrowed_lines_are_the_same_as_owned_lines() {
-    let body = [
-        export_frame(10, b"{\"@level\":\"info\",\"@message\":\"m\"}\nsec"),
-        export_frame(20, b"ond\r\n\xfe\n"),
-    ]
-    .concat();
+    let body = export_frames(&[b"{\"@level\":\"info\",\"@message\":\"m\"}\nsec", b"ond\r\n\xfe\n"]).concat();
     let mut owned = LogDecoder::new(StreamFormat::Framed);
     let mut borrowed = LogDecoder::new(StreamFormat::Framed);
     owned.push(body.as_bytes());
