@@ -52,6 +52,7 @@ fn the_log_level_filter_is_sent_and_applied_by_the_agent() {
         .unwrap()
         .map(|l| l.unwrap().text)
         .collect();
+    assert_eq!(agent.last_request().unwrap().query_param("log_level"), Some("warn"));
     assert_eq!(lines, expected_lines(1_000, LogLevel::Warn, false));
     assert!(lines.iter().all(|l| l.contains("[WARN]") || l.contains("[ERROR]")));
 }
@@ -115,16 +116,22 @@ fn an_error_appended_mid_stream_is_reported_after_the_lines_before_it() {
     assert!(chain.contains("rpc error: EOF"), "the agent's text is shown: {chain}");
 }
 
+/// A read timeout that one-second heartbeats beat with 3x slack, and a quiet spell (only
+/// heartbeats) clearly longer than it.
+const HEARTBEAT_READ_TIMEOUT: Duration = Duration::from_secs(3);
+const QUIET_SPELL: Duration = Duration::from_millis(4_500);
+
 #[test]
 fn a_quiet_stream_kept_alive_by_heartbeats_survives_a_short_read_timeout() {
     let agent = agent_with(MonitorFeed {
         lines: 10,
-        linger: Duration::from_millis(3_500),
+        linger: QUIET_SPELL,
         ..Default::default()
     });
     let client = Client::builder()
         .address(agent.url())
-        .read_timeout(Some(Duration::from_millis(1_800)))
+        .gzip(false)
+        .read_timeout(Some(HEARTBEAT_READ_TIMEOUT))
         .call_timeout(Some(Duration::from_secs(1)))
         .build()
         .unwrap();
@@ -138,8 +145,9 @@ fn a_quiet_stream_kept_alive_by_heartbeats_survives_a_short_read_timeout() {
         .collect();
     assert_eq!(lines.len(), 10);
     assert!(
-        started.elapsed() >= Duration::from_secs(3),
-        "the stream stayed open past the call timeout"
+        started.elapsed() >= QUIET_SPELL - Duration::from_millis(500),
+        "the stream stayed open, quiet, past the read and call timeouts: {:?}",
+        started.elapsed()
     );
 }
 
@@ -179,14 +187,17 @@ fn streams_need_agent_read_and_fail_before_streaming() {
     let agent = TestAgent::builder().acl("root").start().unwrap();
     let err = agent.client().unwrap().agent().monitor(&Monitor::new()).unwrap_err();
     assert!(err.is_permission_denied(), "{err}");
-    let lines = agent
+    assert_eq!(err.as_response().and_then(|r| r.message()), Some("Permission denied"));
+    let lines: Vec<String> = agent
         .client_with_token("root")
         .unwrap()
         .agent()
         .monitor(&Monitor::new())
         .unwrap()
-        .count();
-    assert!(lines > 0);
+        .map(|l| l.expect("line").text)
+        .collect();
+    let feed = MonitorFeed::default();
+    assert_eq!(lines, expected_lines(feed.lines, LogLevel::Info, false));
 }
 
 #[test]
@@ -196,18 +207,17 @@ fn targeting_is_sent_as_node_id_or_server_id() {
         ..Default::default()
     });
     let client = agent.client().unwrap();
-    client
-        .agent()
-        .monitor(&Monitor::new().target(Target::Server("leader".into())))
-        .unwrap()
-        .for_each(drop);
+    let all_lines = |op: &Monitor| -> Vec<String> {
+        let stream = client.agent().monitor(op).expect("the stream opens");
+        stream.map(|l| l.expect("line").text).collect()
+    };
+    let expected = expected_lines(3, LogLevel::Info, false);
+    let lines = all_lines(&Monitor::new().target(Target::Server("leader".into())));
+    assert_eq!(lines, expected);
     assert_eq!(agent.last_request().unwrap().query_param("server_id"), Some("leader"));
     let node = "f1b6f2a8-4d2e-4c86-8a4e-9d2b6c1e7a3f";
-    client
-        .agent()
-        .monitor(&Monitor::new().target(Target::Node(node.into())))
-        .unwrap()
-        .for_each(drop);
+    let lines = all_lines(&Monitor::new().target(Target::Node(node.into())));
+    assert_eq!(lines, expected);
     assert_eq!(agent.last_request().unwrap().query_param("node_id"), Some(node));
     // An agent the cluster does not know is refused before streaming starts.
     let err = client
@@ -269,20 +279,25 @@ fn streams_are_gzip_compressed_when_asked_and_still_arrive_live() {
     // sync-flushes every chunk. Heartbeats must still get through the compressor in time.
     let agent = agent_with(MonitorFeed {
         lines: 50,
-        linger: Duration::from_millis(2_500),
+        linger: QUIET_SPELL,
         ..Default::default()
     });
     let client = Client::builder()
         .address(agent.url())
-        .read_timeout(Some(Duration::from_millis(1_800)))
+        .read_timeout(Some(HEARTBEAT_READ_TIMEOUT))
         .build()
         .unwrap();
+    let started = Instant::now();
     let stream = client
         .agent()
         .monitor(&Monitor::new().log_level(LogLevel::Trace))
         .unwrap();
-    let lines: Vec<_> = stream.collect::<Result<_, _>>().expect("every line arrives");
-    assert_eq!(lines.len(), 50);
+    let lines: Vec<String> = stream
+        .map(|l| l.map(|l| l.text))
+        .collect::<Result<_, _>>()
+        .expect("every line arrives");
+    assert_eq!(lines, expected_lines(50, LogLevel::Trace, false));
+    assert!(started.elapsed() >= QUIET_SPELL - Duration::from_millis(500));
     let req = agent.last_request().unwrap();
     assert!(req.header("accept-encoding").is_some_and(|v| v.contains("gzip")));
 }

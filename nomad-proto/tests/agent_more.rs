@@ -1,10 +1,10 @@
-//! The remaining agent endpoints (issue #3): reload, host data, scheduler workers and their
-//! configuration, the gossip keyring, pprof profiles, and the node name / datacenter / region
-//! conveniences over `/v1/agent/self`. What goes on the wire, what realistic answers parse into,
-//! and how every error looks. Pure function calls on bytes: no sockets.
+//! Reload, host data, scheduler workers and their configuration, the gossip keyring, pprof
+//! profiles, and the node name / datacenter / region conveniences over `/v1/agent/self`. What
+//! goes on the wire, what realistic answers parse into, and how every error looks. Pure function
+//! calls on bytes: no sockets.
 //!
-//! Wire ground truth: `shared/nomad-agent-api.md` (§1.1 rows 7, 9, 12–16; §1.2 schemas; §1.3
-//! behaviour; §2.3 error conventions).
+//! The wire facts are Nomad 2.0.x's (`command/agent/agent_endpoint.go`,
+//! `command/agent/http.go`, the Go client's `api/agent.go`).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Property tests for request building (issue #5): whatever a caller passes as node names,
+//! Property tests for request building: whatever a caller passes as node names,
 //! addresses, tokens, regions, namespaces or extra headers (arbitrary Unicode, CR/LF, `&`, `=`,
 //! `#`, `%`, `+`, spaces, NUL), building a request either succeeds with a URI whose query decodes
 //! (form-urlencoded) to exactly the pairs that were sent, or fails with a typed [`BuildError`]
