@@ -2,6 +2,8 @@
 //! address URL (URL first) as the agent decodes it, the ACL token exactly once, and no token or
 //! password in any `Debug`/`Display` of configs, clients or errors.
 
+mod support;
+
 use nomad_blocking::test_agent::TestAgent;
 use nomad_blocking::{Client, Config, Error};
 
@@ -126,12 +128,9 @@ fn secrets_never_appear_in_debug_or_display() {
     assert_hidden("403 error", &format!("{err} {err:?}"));
 
     // A transport error.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let dead = support::RefusedPort::new();
     let c = Client::builder()
-        .address(format!("http://alice:{PASSWORD}@{dead}"))
+        .address(format!("http://alice:{PASSWORD}@{}", dead.addr()))
         .token(TOKEN)
         .build()
         .unwrap();

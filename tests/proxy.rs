@@ -3,6 +3,7 @@
 
 mod pki;
 mod proxy_support;
+mod support;
 
 use nomad_blocking::test_agent::{TestAgent, TlsServerConfig};
 use nomad_blocking::{Client, Error, ProxyPolicy, SetupError};
@@ -56,13 +57,10 @@ fn the_default_policy_is_direct() {
 #[test]
 fn a_broken_proxy_fails_the_call_instead_of_going_direct() {
     let agent = TestAgent::start().unwrap();
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let dead = support::RefusedPort::new();
     let c = Client::builder()
         .address(agent.url())
-        .proxy(ProxyPolicy::Url(format!("http://{dead}")))
+        .proxy(ProxyPolicy::Url(dead.url()))
         .build()
         .unwrap();
     let err = c.agent().servers().unwrap_err();
