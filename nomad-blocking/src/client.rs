@@ -347,7 +347,7 @@ fn copy_body<W: std::io::Write + ?Sized>(body: &mut crate::BodyReader, out: &mut
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::Transport(crate::stream::io_to_transport(e))),
+            Err(e) => return Err(Error::Transport(crate::error::TransportError::from_io(e))),
         };
         out.write_all(&buf[..n]).map_err(Error::Write)?;
         written += n as u64;

@@ -1,8 +1,10 @@
 //! The one error type of the blocking client, and the transport error it wraps.
 
 use std::fmt;
+use std::io;
 
 use nomad_proto::http::StatusCode;
+use nomad_proto::stream::StreamError;
 use nomad_proto::{BuildError, ResponseError};
 
 /// Everything a call can fail with; the variant says which side failed.
@@ -27,7 +29,7 @@ pub enum Error {
     /// profile is streamed to, see [`crate::Agent::write_profile`]). The agent's answer was
     /// fine.
     #[error("cannot write the response body to its destination")]
-    Write(#[source] std::io::Error),
+    Write(#[source] io::Error),
 }
 
 impl Error {
@@ -104,6 +106,15 @@ impl Error {
     }
 }
 
+/// A log stream that broke after it started (a garbage frame, a stream cut off mid-frame, an error
+/// the agent appended) or a line that is not an hclog JSON record: [`Error::Response`] with
+/// [`ResponseError::Stream`].
+impl From<StreamError> for Error {
+    fn from(error: StreamError) -> Self {
+        Error::Response(ResponseError::Stream(error))
+    }
+}
+
 /// The client could not be configured.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -117,7 +128,7 @@ pub enum SetupError {
         path: String,
         /// The I/O error.
         #[source]
-        source: std::io::Error,
+        source: io::Error,
     },
     /// A TLS file does not hold what it should.
     #[error("invalid {what} `{path}`: {reason}")]
@@ -196,9 +207,24 @@ pub enum TransportErrorKind {
     /// The peer did not speak valid HTTP, or closed the connection mid-response.
     Protocol,
     /// Another I/O error.
-    Io(std::io::ErrorKind),
+    Io(io::ErrorKind),
     /// A transport of the user's own (closure) failed.
     Other,
+}
+
+impl TransportErrorKind {
+    /// The kind of an I/O error on an open connection (reading a body): a timeout is a read
+    /// timeout, a connection cut or garbled mid-response is [`TransportErrorKind::Protocol`].
+    pub(crate) fn from_io_kind(kind: io::ErrorKind) -> Self {
+        use io::ErrorKind as K;
+        match kind {
+            K::TimedOut | K::WouldBlock => TransportErrorKind::Timeout(TimeoutKind::Read),
+            K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::InvalidData => {
+                TransportErrorKind::Protocol
+            }
+            other => TransportErrorKind::Io(other),
+        }
+    }
 }
 
 impl fmt::Display for TransportErrorKind {
@@ -281,6 +307,20 @@ impl TransportError {
                 agent: None,
                 source: Some(other),
             },
+        }
+    }
+
+    /// The error of a body read: the [`TransportError`] the transport's reader carried (the
+    /// ureq transport's readers carry one, so a timeout stays a timeout), or else one classified
+    /// from the I/O error's kind.
+    pub(crate) fn from_io(error: io::Error) -> Self {
+        let kind = error.kind();
+        match error.into_inner() {
+            Some(inner) => match inner.downcast::<TransportError>() {
+                Ok(t) => *t,
+                Err(other) => TransportError::new(TransportErrorKind::from_io_kind(kind), other),
+            },
+            None => TransportError::from_kind(TransportErrorKind::from_io_kind(kind)),
         }
     }
 

@@ -10,7 +10,7 @@ use nomad_proto::agent::LogStreamRequest;
 use nomad_proto::stream::{LogDecoder, LogLine, LogLineRef, LogRecord};
 use nomad_proto::ResponseError;
 
-use crate::error::{Error, TransportError, TransportErrorKind};
+use crate::error::{Error, TransportError};
 use crate::transport::BodyReader;
 use crate::{Client, Transport};
 
@@ -83,7 +83,7 @@ impl LogStream {
 
     /// The lines parsed as hclog JSON records (for streams requested with `log_json`).
     pub fn records(self) -> impl Iterator<Item = Result<LogRecord, Error>> {
-        self.map(|line| line.and_then(|l| l.record().map_err(|e| Error::Response(ResponseError::Stream(e)))))
+        self.map(|line| line.and_then(|l| l.record().map_err(Error::from)))
     }
 
     /// Calls `f` with each line until the stream ends or `f` returns
@@ -135,7 +135,7 @@ impl LogStream {
                     Ok(None) => break,
                     Err(e) => {
                         self.done = true;
-                        return Err(Error::Response(ResponseError::Stream(e)));
+                        return Err(Error::from(e));
                     }
                 }
             }
@@ -158,7 +158,7 @@ impl LogStream {
                     }
                     Err(e) => {
                         self.done = true;
-                        return Err(Error::Response(ResponseError::Stream(e)));
+                        return Err(Error::from(e));
                     }
                 }
             }
@@ -185,7 +185,7 @@ impl LogStream {
                     self.done = true;
                     return Ok(());
                 }
-                return Err(Error::Transport(io_to_transport(e)));
+                return Err(Error::Transport(TransportError::from_io(e)));
             }
         }
         Ok(())
@@ -210,7 +210,7 @@ impl Iterator for LogStream {
             match self.decoder.next_line() {
                 Ok(Some(line)) => return Some(Ok(line)),
                 Ok(None) => {}
-                Err(e) => return self.fail(Error::Response(ResponseError::Stream(e))),
+                Err(e) => return self.fail(Error::from(e)),
             }
             if self.at_eof {
                 return match self.decoder.finish() {
@@ -219,37 +219,13 @@ impl Iterator for LogStream {
                         self.done = true;
                         None
                     }
-                    Err(e) => self.fail(Error::Response(ResponseError::Stream(e))),
+                    Err(e) => self.fail(Error::from(e)),
                 };
             }
             if let Err(e) = self.read_more() {
                 return self.fail(e);
             }
         }
-    }
-}
-
-/// Recovers the [`TransportError`] a transport's reader carried, or classifies the I/O error.
-pub(crate) fn io_to_transport(e: std::io::Error) -> TransportError {
-    let kind = e.kind();
-    match e.into_inner() {
-        Some(inner) => match inner.downcast::<TransportError>() {
-            Ok(t) => *t,
-            Err(other) => TransportError::new(io_kind(kind), other),
-        },
-        None => TransportError::from_kind(io_kind(kind)),
-    }
-}
-
-/// The transport error kind of an I/O error on an open connection.
-pub(crate) fn io_kind(kind: std::io::ErrorKind) -> TransportErrorKind {
-    use std::io::ErrorKind as K;
-    match kind {
-        K::TimedOut | K::WouldBlock => TransportErrorKind::Timeout(crate::TimeoutKind::Read),
-        K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::InvalidData => {
-            TransportErrorKind::Protocol
-        }
-        other => TransportErrorKind::Io(other),
     }
 }
 

@@ -783,7 +783,7 @@ fn classify_io(io: &std::io::Error, client_cert: bool) -> TransportErrorKind {
     match io.kind() {
         K::ConnectionRefused | K::NotFound | K::AddrNotAvailable | K::PermissionDenied => TransportErrorKind::Connect,
         K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown => TransportErrorKind::Connect,
-        other => crate::stream::io_kind(other),
+        other => TransportErrorKind::from_io_kind(other),
     }
 }
 
