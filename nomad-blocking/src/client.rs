@@ -1,18 +1,21 @@
-//! The blocking [`Client`] and its agent API calls.
+//! The blocking [`Client`]: its runners for any nomad-proto operation ([`Client::call`],
+//! [`Client::open`], [`Client::stream`]) and its [`ClientBuilder`]. The named agent methods are
+//! in the agent module ([`Client::agent`]).
 
+use std::io::{Cursor, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nomad_proto::agent::{
-    AgentRole, AgentSelf, ForceLeave, GetHealth, GetHostData, GetSchedulerWorkerConfig, GetSchedulerWorkersInfo,
-    GetSelf, HealthReport, HostDataResponse, InstallKey, Join, JoinResult, KeyringResponse, ListKeys, ListMembers,
-    ListServers, Pprof, Profile, Reload, RemoveKey, SchedulerWorkerConfig, SchedulerWorkersInfo, ServerMembers,
-    SetSchedulerWorkerConfig, SetServers, Target, UseKey,
-};
-use nomad_proto::{Config, ConfigBuilder, Endpoint, ResponseError, Secret};
+use nomad_proto::agent::LogStreamRequest;
+use nomad_proto::http::StatusCode;
+use nomad_proto::{Config, ConfigBuilder, Endpoint};
 
-use crate::error::{Error, SetupError};
-use crate::transport::{ProxyPolicy, Transport, TransportSettings, UreqTransport};
+use crate::error::{Error, SetupError, TransportError};
+use crate::stream::LogStream;
+use crate::transport::{BodyReader, ProxyPolicy, Transport, TransportSettings, UreqTransport};
+
+/// How much of a streamed body that is not a 200 is read for the operation's status check.
+const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
 /// A blocking Nomad client. Cheap to clone (an `Arc`), `Send + Sync` when its transport is, and
 /// meant to be shared: clones share the connection pool.
@@ -104,256 +107,56 @@ impl<T: Transport> Client<T> {
         Ok(op.parse_response(response)?)
     }
 
-    /// The agent API (`/v1/agent/*`).
-    pub fn agent(&self) -> Agent<'_, T> {
-        Agent { client: self }
-    }
-}
-
-/// The agent API calls of a [`Client`]. Each names its method, path and ACL; for per-call region,
-/// namespace or token, build the operation from [`nomad_proto::agent`] and pass it to
-/// [`Client::call`].
-pub struct Agent<'a, T> {
-    pub(crate) client: &'a Client<T>,
-}
-
-impl<T: Transport> Agent<'_, T> {
-    /// `GET /v1/agent/members` (ACL `node:read`): the gossip members of the region.
-    /// Go: `Agent().Members()`; python-nomad: `agent.get_members()`.
-    pub fn members(&self) -> Result<ServerMembers, Error> {
-        self.client.call(&ListMembers::new())
-    }
-
-    /// `GET /v1/agent/servers` (ACL `agent:read`, client agents): the known servers.
-    /// Go: `Agent().Servers()`; python-nomad: `agent.get_servers()`.
-    pub fn servers(&self) -> Result<Vec<String>, Error> {
-        self.client.call(&ListServers::new())
-    }
-
-    /// `PUT /v1/agent/servers?address=…` (ACL `agent:write`, client agents): replaces the
-    /// server list. Go: `Agent().SetServers()`; python-nomad: `agent.update_servers()`.
-    pub fn set_servers<I, S>(&self, addresses: I) -> Result<(), Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.client.call(&SetServers::new(addresses))
-    }
-
-    /// `GET /v1/agent/self` (ACL `agent:read`): configuration, member and stats.
-    /// Go: `Agent().Self()`; python-nomad: `agent.get_agent()`.
-    #[doc(alias = "self")]
-    pub fn self_info(&self) -> Result<AgentSelf, Error> {
-        self.client.call(&GetSelf::new())
-    }
-
-    /// `PUT /v1/agent/join?address=…` (server agents): joins other servers. An `error` reported
-    /// by the agent is an [`Error::Response`] with [`nomad_proto::ResponseError::JoinFailed`];
-    /// a `warning` is in the result. Go: `Agent().Join()`; python-nomad: `agent.join_agent()`.
-    pub fn join<I, S>(&self, addresses: I) -> Result<JoinResult, Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.client.call(&Join::new(addresses))
-    }
-
-    /// `PUT /v1/agent/force-leave?node=…` (ACL `agent:write`, server agents).
-    /// Go: `Agent().ForceLeave()`; python-nomad: `agent.force_leave()`.
-    pub fn force_leave(&self, node: &str) -> Result<(), Error> {
-        self.client.call(&ForceLeave::new(node))
-    }
-
-    /// `PUT /v1/agent/force-leave?node=…&prune=1`: force-leave and remove from the member list.
-    /// Go: `Agent().ForceLeaveWithOptions(node, {Prune: true})`.
-    pub fn force_leave_prune(&self, node: &str) -> Result<(), Error> {
-        self.client.call(&ForceLeave::new(node).prune(true))
-    }
-
-    /// `GET /v1/agent/health` (no ACL): the health of every role the agent runs. An unhealthy
-    /// agent is a report with `is_healthy() == false`, not an error.
-    /// Go: `Agent().Health()`; python-nomad: `agent.get_health()`.
-    pub fn health(&self) -> Result<HealthReport, Error> {
-        self.client.call(&GetHealth::new())
-    }
-
-    /// `GET /v1/agent/health?type=<role>`: the health of one role.
-    pub fn health_of(&self, role: AgentRole) -> Result<HealthReport, Error> {
-        self.client.call(&GetHealth::new().role(role))
-    }
-
-    /// `GET /v1/agent/self`, then the agent's node name: the serf member name
-    /// (`nomad-1.global`), or the configured `NodeName` on a client-only agent (which has no
-    /// member). An agent that reports neither is a [`ResponseError::MissingValue`].
-    /// Go: `Agent().NodeName()` (which caches it; this asks the agent each time).
-    pub fn node_name(&self) -> Result<String, Error> {
-        let me = self.self_info()?;
-        required(me.node_name(), "node name (member.Name or config.NodeName)")
-    }
-
-    /// `GET /v1/agent/self`, then the agent's datacenter (`config.Datacenter`).
-    /// Go: `Agent().Datacenter()`.
-    pub fn datacenter(&self) -> Result<String, Error> {
-        let me = self.self_info()?;
-        required(me.datacenter(), "datacenter (config.Datacenter)")
-    }
-
-    /// `GET /v1/agent/self`, then the agent's region (`config.Region`). Go: `Agent().Region()`.
-    pub fn region(&self) -> Result<String, Error> {
-        let me = self.self_info()?;
-        required(me.region(), "region (config.Region)")
-    }
-
-    /// `PUT /v1/agent/reload` (ACL `agent:write`, any agent): the agent re-reads its
-    /// configuration files, as on `SIGHUP`. A failed reload is a 500 carrying the agent's error
-    /// text. Go: `Agent().Reload(nil, nil)`; python-nomad: none.
-    pub fn reload(&self) -> Result<(), Error> {
-        self.client.call(&Reload::new())
-    }
-
-    /// `GET /v1/agent/host` (ACL `agent:read`; **with ACLs off the agent needs
-    /// `enable_debug = true`**, else a 403 whose message says so): OS, network, DNS, hosts
-    /// file, environment and disks of the agent's host. Go: `Agent().Host("", "", nil)`;
-    /// python-nomad: none.
-    pub fn host(&self) -> Result<HostDataResponse, Error> {
-        self.client.call(&GetHostData::new())
-    }
-
-    /// `GET /v1/agent/host?node_id=…` or `?server_id=…`: another agent's host data, forwarded
-    /// by this one; [`HostDataResponse::agent_id`] names who answered.
-    /// Go: `Agent().Host(serverID, nodeID, nil)`.
-    pub fn host_of(&self, target: Target) -> Result<HostDataResponse, Error> {
-        self.client.call(&GetHostData::new().target(target))
-    }
-
-    /// `GET /v1/agent/schedulers` (ACL `agent:read`, server agents; a client-only agent gives
-    /// [`Error::is_wrong_role`]): the scheduler workers and what each is doing.
-    /// Go: `Agent().GetSchedulerWorkersInfo(nil)`; python-nomad: none.
-    pub fn scheduler_workers_info(&self) -> Result<SchedulerWorkersInfo, Error> {
-        self.client.call(&GetSchedulerWorkersInfo::new())
-    }
-
-    /// `GET /v1/agent/schedulers/config` (ACL `agent:read`, server agents): the worker pool
-    /// size and enabled schedulers. Go: `Agent().GetSchedulerWorkerConfig(nil)`.
-    pub fn scheduler_worker_config(&self) -> Result<SchedulerWorkerConfig, Error> {
-        self.client.call(&GetSchedulerWorkerConfig::new())
-    }
-
-    /// `PUT /v1/agent/schedulers/config` (ACL `agent:write`, server agents): sets the worker
-    /// pool until the next restart and returns the settings in force. `enabled_schedulers` must
-    /// hold `_core` and only built-in schedulers (checked before sending); a
-    /// `num_schedulers` above the server's CPU count is the agent's `400 Invalid request`.
-    /// Go: `Agent().SetSchedulerWorkerConfig(args, nil)`.
-    pub fn set_scheduler_worker_config<I, S>(
-        &self,
-        num_schedulers: u32,
-        enabled_schedulers: I,
-    ) -> Result<SchedulerWorkerConfig, Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.client
-            .call(&SetSchedulerWorkerConfig::new(num_schedulers, enabled_schedulers))
-    }
-
-    /// `GET /v1/agent/keyring/list` (ACL `agent:write`, server agents): the gossip encryption
-    /// keys and how many servers hold each. Go: `Agent().ListKeys()`; CLI:
-    /// `nomad operator gossip keyring list`.
-    pub fn list_keys(&self) -> Result<KeyringResponse, Error> {
-        self.client.call(&ListKeys::new())
-    }
-
-    /// `PUT /v1/agent/keyring/install` (ACL `agent:write`, server agents): installs a gossip
-    /// key (base64 of 16, 24 or 32 bytes, checked before sending). Go: `Agent().InstallKey(key)`.
-    pub fn install_key(&self, key: impl Into<Secret>) -> Result<KeyringResponse, Error> {
-        self.client.call(&InstallKey::new(key))
-    }
-
-    /// `PUT /v1/agent/keyring/use` (ACL `agent:write`, server agents): makes an installed key
-    /// the primary gossip key. Go: `Agent().UseKey(key)`.
-    pub fn use_key(&self, key: impl Into<Secret>) -> Result<KeyringResponse, Error> {
-        self.client.call(&UseKey::new(key))
-    }
-
-    /// `PUT /v1/agent/keyring/remove` (ACL `agent:write`, server agents): removes a gossip key
-    /// (not the primary one). Go: `Agent().RemoveKey(key)`.
-    pub fn remove_key(&self, key: impl Into<Secret>) -> Result<KeyringResponse, Error> {
-        self.client.call(&RemoveKey::new(key))
-    }
-
-    /// `GET /v1/agent/pprof/profile?seconds=…` (ACL `agent:write`; **with ACLs off the agent
-    /// needs `enable_debug = true`**): a CPU profile recorded for `seconds` (0: the agent's
-    /// default of 1). The call timeout is extended by `seconds`. Go: `Agent().CPUProfile(opts, nil)`;
-    /// python-nomad: none.
-    pub fn cpu_profile(&self, seconds: u32) -> Result<Profile, Error> {
-        self.client.call(&Pprof::cpu_profile().seconds(seconds))
-    }
-
-    /// `GET /v1/agent/pprof/trace?seconds=…`: an execution trace recorded for `seconds`.
-    /// Go: `Agent().Trace(opts, nil)`.
-    pub fn trace(&self, seconds: u32) -> Result<Profile, Error> {
-        self.client.call(&Pprof::trace().seconds(seconds))
-    }
-
-    /// `GET /v1/agent/pprof/<name>`: a named runtime profile (`goroutine`, `heap`, `allocs`,
-    /// `block`, `mutex`, `threadcreate`) in the binary format. An unknown name is a 404.
-    /// Go: `Agent().Lookup(name, opts, nil)`.
-    pub fn lookup(&self, name: &str) -> Result<Profile, Error> {
-        self.client.call(&Pprof::lookup(name))
-    }
-
-    /// Any profile request ([`Pprof`]: text output, another agent, …), read into memory.
-    /// For large profiles prefer [`Agent::write_profile`].
-    pub fn pprof(&self, op: &Pprof) -> Result<Profile, Error> {
-        self.client.call(op)
-    }
-
-    /// Streams a profile into `out` (a file, a socket, …) without holding it in memory, and
-    /// returns the number of bytes written. The response body limit does not apply. An error
-    /// answer (403, 404, …) is read only up to 64 KiB, to build the [`Error::Response`]; a
-    /// failure of `out` is [`Error::Write`].
+    /// Runs any nomad-proto operation and hands its body over as a reader instead of parsing
+    /// it: for bodies you copy elsewhere or read piece by piece (a profile written to a file, a
+    /// log stream). The request goes out with [`Transport::send_streaming`]: the ureq transport
+    /// reads the body as it arrives, and its response body limit does not apply.
     ///
-    /// ```no_run
+    /// The status is checked with the operation's [`Endpoint::check_status`] first. An answer
+    /// it refuses (403, 404, …) is read only up to 64 KiB, to build the [`Error::Response`] that
+    /// [`Client::call`] would give. An answer it accepts with another status than 200 (an
+    /// unhealthy agent's health report) comes back whole.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use nomad_blocking::http::{Request, Response};
     /// use nomad_blocking::proto::agent::Pprof;
+    /// use nomad_blocking::{Client, Config};
     ///
-    /// let client = nomad_blocking::Client::from_env()?;
-    /// let mut file = std::fs::File::create("heap.pb.gz").expect("create file");
-    /// let bytes = client.agent().write_profile(&Pprof::lookup("heap").gc(true), &mut file)?;
-    /// println!("wrote {bytes} bytes; inspect with `go tool pprof heap.pb.gz`");
+    /// let client = Client::with_transport(Config::default(), |req: Request<Vec<u8>>| {
+    ///     match req.uri().path() {
+    ///         "/v1/agent/pprof/heap" => Response::builder().status(200).body(b"\x1f\x8b profile".to_vec()),
+    ///         _ => Response::builder().status(404).body(b"Pprof profile not found profile: nosuch".to_vec()),
+    ///     }
+    /// });
+    ///
+    /// let mut profile = Vec::new();
+    /// client.open(&Pprof::lookup("heap"))?.read_to_end(&mut profile).expect("read");
+    /// assert!(profile.starts_with(b"\x1f\x8b"));
+    ///
+    /// let Err(error) = client.open(&Pprof::lookup("nosuch")) else { panic!("a 404 is an error") };
+    /// assert!(error.is_not_found());
     /// # Ok::<(), nomad_blocking::Error>(())
     /// ```
-    pub fn write_profile<W: std::io::Write + ?Sized>(&self, op: &Pprof, out: &mut W) -> Result<u64, Error> {
-        let request = op.to_request(self.client.config())?;
-        let mut body = self
-            .client
-            .open(request, |status, start| op.check_status(status, start))?;
-        copy_body(&mut body, out)
+    pub fn open<E: Endpoint>(&self, op: &E) -> Result<BodyReader, Error> {
+        let request = op.to_request(&self.inner.config)?;
+        let (parts, mut body) = self.inner.transport.send_streaming(request)?.into_parts();
+        if parts.status == StatusCode::OK {
+            return Ok(body);
+        }
+        let mut start = Vec::new();
+        let read = (&mut body).take(ERROR_BODY_LIMIT).read_to_end(&mut start);
+        op.check_status(parts.status, &start)?;
+        read.map_err(TransportError::from_io)?;
+        // Accepted: what was read goes back in front of the rest.
+        Ok(Box::new(Cursor::new(start).chain(body)))
     }
-}
 
-fn required(value: Option<&str>, what: &'static str) -> Result<String, Error> {
-    value
-        .map(str::to_owned)
-        .ok_or(Error::Response(ResponseError::MissingValue { what }))
-}
-
-/// Copies a response body into `out`, telling read (transport) failures from write failures.
-fn copy_body<W: std::io::Write + ?Sized>(body: &mut crate::BodyReader, out: &mut W) -> Result<u64, Error> {
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut written: u64 = 0;
-    loop {
-        let n = match std::io::Read::read(body, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Error::Transport(crate::error::TransportError::from_io(e))),
-        };
-        out.write_all(&buf[..n]).map_err(Error::Write)?;
-        written += n as u64;
+    /// Opens a log stream for any [`LogStreamRequest`] ([`nomad_proto::agent::Monitor`],
+    /// [`nomad_proto::agent::MonitorExport`]): [`Client::open`], then the operation's decoder.
+    pub fn stream<R: LogStreamRequest>(&self, op: &R) -> Result<LogStream, Error> {
+        Ok(LogStream::new(self.open(op)?, op.decoder()))
     }
-    out.flush().map_err(Error::Write)?;
-    Ok(written)
 }
 
 /// Builds a [`Client`] with the ureq transport: connection settings (see
@@ -473,3 +276,61 @@ const _: fn() = || {
     fn check<T: Send + Sync + Clone>() {}
     check::<Client<UreqTransport>>();
 };
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use nomad_proto::agent::{GetHealth, Pprof};
+    use nomad_proto::http::{Request, Response};
+    use nomad_proto::{Config, ResponseError};
+
+    use super::{Client, ERROR_BODY_LIMIT};
+
+    /// A client whose transport answers every request with `status` and `body`.
+    fn answering(status: u16, body: Vec<u8>) -> Client<impl crate::Transport> {
+        Client::with_transport(Config::default(), move |_: Request<Vec<u8>>| {
+            Response::builder().status(status).body(body.clone())
+        })
+    }
+
+    fn read_all(mut body: crate::BodyReader) -> Vec<u8> {
+        let mut out = Vec::new();
+        body.read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn open_hands_over_a_200_body() {
+        let client = answering(200, b"profile bytes".to_vec());
+        assert_eq!(read_all(client.open(&Pprof::lookup("heap")).unwrap()), b"profile bytes");
+    }
+
+    #[test]
+    fn open_refuses_what_the_operation_refuses_reading_only_the_start_of_the_body() {
+        let body = [
+            b"Pprof profile not found profile: heap ".as_slice(),
+            &vec![b'x'; 2 * ERROR_BODY_LIMIT as usize],
+        ]
+        .concat();
+        let client = answering(404, body);
+        let Err(error) = client.open(&Pprof::lookup("heap")) else {
+            panic!("a 404 is an error");
+        };
+        let Some(ResponseError::UnexpectedStatus { body, .. }) = error.as_response() else {
+            panic!("{error:?}");
+        };
+        assert_eq!(body.len(), ERROR_BODY_LIMIT as usize);
+    }
+
+    #[test]
+    fn open_hands_over_a_whole_accepted_non_200_body() {
+        // An unhealthy agent's report, longer than the part read for the status check.
+        let report = format!(
+            r#"{{"server":{{"ok":false,"message":"no leader"}},"pad":"{}"}}"#,
+            "x".repeat(ERROR_BODY_LIMIT as usize)
+        );
+        let client = answering(500, report.clone().into_bytes());
+        assert_eq!(read_all(client.open(&GetHealth::new()).unwrap()), report.as_bytes());
+    }
+}

@@ -16,8 +16,9 @@
 //! # Ok::<(), nomad_blocking::Error>(())
 //! ```
 //!
-//! - [`Client`] runs any [`nomad_proto::Endpoint`] with [`Client::call`], and has a named method
-//!   per agent endpoint under [`Client::agent`].
+//! - [`Client`] runs any [`nomad_proto::Endpoint`] with [`Client::call`] (or hands its body over
+//!   as a reader with [`Client::open`]), and has a named method per agent endpoint under
+//!   [`Client::agent`].
 //! - [`Transport`] is implemented by [`UreqTransport`] (rustls, pooled keep-alive connections,
 //!   gzip, explicit timeouts and body limit, no redirects, no proxy unless asked) and by any
 //!   closure `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>`.
@@ -30,6 +31,7 @@ pub use nomad_proto as proto;
 pub use nomad_proto::http;
 pub use nomad_proto::{Config, ConfigBuilder, WithCallOptions};
 
+mod agent;
 mod client;
 mod error;
 mod stream;
@@ -38,7 +40,8 @@ mod transport;
 #[cfg(feature = "test-agent")]
 pub mod test_agent;
 
-pub use client::{Agent, Client, ClientBuilder};
+pub use agent::Agent;
+pub use client::{Client, ClientBuilder};
 pub use error::{Error, SetupError, TimeoutKind, TlsProblem, TransportError, TransportErrorKind};
 pub use stream::{LogStream, StopHandle};
 pub use transport::{BodyReader, ProxyPolicy, Transport, TransportSettings, UreqTransport};

@@ -6,16 +6,11 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use nomad_proto::agent::LogStreamRequest;
 use nomad_proto::stream::{LogDecoder, LogLine, LogLineRef, LogRecord};
-use nomad_proto::ResponseError;
 
 use crate::error::{Error, TransportError};
 use crate::transport::BodyReader;
-use crate::{Client, Transport};
 
-/// How much of an error body is read before a stream is refused.
-pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
 /// Stops a [`LogStream`] from another thread. The stream notices before its next read, which
@@ -229,68 +224,11 @@ impl Iterator for LogStream {
     }
 }
 
-/// Reads at most `limit` bytes of a body (for error messages).
-pub(crate) fn read_bounded(reader: &mut BodyReader, limit: u64) -> Vec<u8> {
-    let mut body = Vec::new();
-    let _ = reader.take(limit).read_to_end(&mut body);
-    body
-}
-
-impl<T: Transport> Client<T> {
-    /// Opens a log stream for any [`LogStreamRequest`] ([`nomad_proto::agent::Monitor`],
-    /// [`nomad_proto::agent::MonitorExport`]).
-    pub fn stream<R: LogStreamRequest>(&self, op: &R) -> Result<LogStream, Error> {
-        let body = self.open(op.to_request(self.config())?, |status, start| {
-            op.check_status(status, start)
-        })?;
-        Ok(LogStream::new(body, op.decoder()))
-    }
-
-    /// Sends `request` for a streamed body. A status other than 200 reads a bounded start of the
-    /// body and hands it to `check` (nomad-proto's status check), which makes the error.
-    pub(crate) fn open(
-        &self,
-        request: nomad_proto::http::Request<Vec<u8>>,
-        check: impl FnOnce(nomad_proto::http::StatusCode, &[u8]) -> Result<(), ResponseError>,
-    ) -> Result<BodyReader, Error> {
-        let (parts, mut body) = self.transport().send_streaming(request)?.into_parts();
-        if parts.status != nomad_proto::http::StatusCode::OK {
-            let start = read_bounded(&mut body, ERROR_BODY_LIMIT);
-            check(parts.status, &start)?;
-        }
-        Ok(body)
-    }
-}
-
-impl<T: Transport> crate::Agent<'_, T> {
-    /// `GET /v1/agent/monitor` (ACL `agent:read`): the agent's logs, live, as an iterator of
-    /// lines. Go: `Agent().Monitor()`; the `nomad monitor` command.
-    ///
-    /// ```no_run
-    /// use nomad_blocking::proto::agent::Monitor;
-    /// use nomad_blocking::proto::stream::LogLevel;
-    ///
-    /// let client = nomad_blocking::Client::from_env()?;
-    /// for line in client.agent().monitor(&Monitor::new().log_level(LogLevel::Debug))? {
-    ///     println!("{}", line?.text);
-    /// }
-    /// # Ok::<(), nomad_blocking::Error>(())
-    /// ```
-    pub fn monitor(&self, op: &nomad_proto::agent::Monitor) -> Result<LogStream, Error> {
-        self.client.stream(op)
-    }
-
-    /// `GET /v1/agent/monitor/export` (ACL `agent:read`): historic logs from the agent's log
-    /// file or journal; ends at the end unless `follow` is set.
-    pub fn monitor_export(&self, op: &nomad_proto::agent::MonitorExport) -> Result<LogStream, Error> {
-        self.client.stream(op)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use nomad_proto::stream::{StreamError, StreamFormat};
+    use nomad_proto::ResponseError;
 
     /// Reads `body` at most `piece` bytes at a time.
     struct Trickle(std::io::Cursor<Vec<u8>>, usize);
