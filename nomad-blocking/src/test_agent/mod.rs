@@ -18,21 +18,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod data;
+// This file holds the public API. `server.rs`: the HTTP plumbing. `handlers/`: what each endpoint
+// family answers, its handlers and its JSON fixtures, one file per family as in
+// `nomad_proto::agent`. The vocabulary the handlers share: `reply.rs` (answers), `acl.rs` (tokens
+// and capabilities), `target.rs` (forwarding to another agent). `tls.rs`: the HTTPS front.
+mod acl;
 mod handlers;
-mod monitor;
+mod reply;
+mod server;
+mod target;
 mod tls;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write as _};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crate::{Client, Error};
+use handlers::members::{default_members, Member};
+use server::{bind_loopback, lock, Shared};
 
-pub use handlers::Capability;
-pub use monitor::{log_line, MonitorFeed};
+pub use acl::Capability;
+pub use handlers::monitor::{log_line, MonitorFeed};
 pub use tls::TlsServerConfig;
 
 /// Which parts an agent runs.
@@ -132,7 +139,7 @@ pub struct AgentState {
     /// Servers a client agent knows (`/v1/agent/servers`).
     pub servers: Vec<String>,
     /// Gossip members (name, address, status) of the region.
-    pub members: Vec<data::Member>,
+    pub members: Vec<Member>,
     /// Addresses a join succeeds for; every other address fails.
     pub joinable: Vec<String>,
     /// Whether the server has a leader (health).
@@ -174,7 +181,7 @@ impl Default for TestAgentBuilder {
                 datacenter: "dc1".into(),
                 tokens: BTreeMap::new(),
                 servers: vec!["10.0.0.1:4647".into(), "10.0.0.2:4647".into(), "10.0.0.3:4647".into()],
-                members: data::default_members("global", "dc1"),
+                members: default_members(),
                 joinable: vec![
                     "10.0.0.4".into(),
                     "10.0.0.4:4648".into(),
@@ -222,10 +229,9 @@ impl TestAgentBuilder {
         self.state.node_name = name.into();
         self
     }
-    /// Region (default `global`).
+    /// Region (default `global`); the members' serf names follow it (`nomad-1.<region>`).
     pub fn region(mut self, region: &str) -> Self {
         self.state.region = region.into();
-        self.state.members = data::default_members(region, &self.state.datacenter);
         self
     }
     /// Servers a client agent knows (default three); empty makes the client unhealthy.
@@ -307,12 +313,6 @@ impl TestAgentBuilder {
     }
 }
 
-struct Shared {
-    state: Mutex<AgentState>,
-    requests: Mutex<Vec<RecordedRequest>>,
-    require_token: bool,
-}
-
 /// A running test agent; stops when dropped.
 pub struct TestAgent {
     url: String,
@@ -355,14 +355,7 @@ impl TestAgent {
             requests: Mutex::new(Vec::new()),
             require_token,
         });
-        let thread = {
-            let server = Arc::clone(&server);
-            let shared = Arc::clone(&shared);
-            std::thread::Builder::new()
-                .name("nomad-test-agent".into())
-                .spawn(move || serve_loop(&server, &shared))
-                .expect("spawn test agent thread")
-        };
+        let thread = server::spawn(Arc::clone(&server), Arc::clone(&shared));
         TestAgent {
             url,
             addr,
@@ -417,196 +410,4 @@ impl Drop for TestAgent {
             let _ = t.join();
         }
     }
-}
-
-/// A plain HTTP listener on `127.0.0.1` with an ephemeral port.
-fn bind_loopback() -> std::io::Result<(tiny_http::Server, SocketAddr)> {
-    let server = tiny_http::Server::http("127.0.0.1:0").map_err(std::io::Error::other)?;
-    match server.server_addr() {
-        tiny_http::ListenAddr::IP(addr) => Ok((server, addr)),
-        #[allow(unreachable_patterns)]
-        _ => Err(std::io::Error::other("unexpected listener")),
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn serve_loop(server: &tiny_http::Server, shared: &Shared) {
-    for mut request in server.incoming_requests() {
-        let recorded = record(&mut request);
-        lock(&shared.requests).push(recorded.clone());
-        let reply = if shared.require_token && !has_token(&recorded) {
-            handlers::Reply::Text(401, "Unauthorized".to_owned())
-        } else {
-            let mut state = lock(&shared.state);
-            handlers::handle(&mut state, &recorded)
-        };
-        let gzip = recorded
-            .header("accept-encoding")
-            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-        match reply {
-            handlers::Reply::Stream { content_type, body } => {
-                // Streams are written from their own thread so the agent keeps answering.
-                std::thread::spawn(move || {
-                    let _ = write_stream(request.into_writer(), content_type, body, gzip);
-                });
-            }
-            handlers::Reply::After(delay, reply) => {
-                // A CPU profile or trace answers after `seconds`; the state lock is not held
-                // meanwhile and other requests are served.
-                std::thread::spawn(move || {
-                    std::thread::sleep(delay);
-                    let _ = respond(request, *reply, gzip);
-                });
-            }
-            reply => {
-                let _ = respond(request, reply, gzip);
-            }
-        }
-    }
-}
-
-/// Writes a chunked 200 and flushes every chunk as it is produced, as the agent does (tiny_http's
-/// own chunked writer buffers 8 KiB, which would hold back heartbeats). With `gzip` the body is
-/// compressed and sync-flushed chunk by chunk, as the agent's gzip handler does.
-fn write_stream(
-    mut out: Box<dyn std::io::Write + Send>,
-    content_type: &str,
-    mut body: Box<dyn Read + Send>,
-    gzip: bool,
-) -> std::io::Result<()> {
-    let encoding = if gzip {
-        "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n"
-    } else {
-        ""
-    };
-    write!(
-        out,
-        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n{encoding}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    )?;
-    let chunk = |out: &mut Box<dyn std::io::Write + Send>, bytes: &[u8]| -> std::io::Result<()> {
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        write!(out, "{:x}\r\n", bytes.len())?;
-        out.write_all(bytes)?;
-        out.write_all(b"\r\n")?;
-        out.flush()
-    };
-    let mut encoder = gzip.then(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = body.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        match encoder.as_mut() {
-            Some(enc) => {
-                enc.write_all(&buf[..n])?;
-                enc.flush()?; // sync flush: the client can decode everything sent so far
-                chunk(&mut out, enc.get_ref())?;
-                enc.get_mut().clear();
-            }
-            None => chunk(&mut out, &buf[..n])?,
-        }
-    }
-    if let Some(enc) = encoder {
-        chunk(&mut out, &enc.finish()?)?;
-    }
-    out.write_all(b"0\r\n\r\n")?;
-    out.flush()
-}
-
-/// Whether a request carries a token (`X-Nomad-Token`, or `Authorization: Bearer …`).
-fn has_token(request: &RecordedRequest) -> bool {
-    let bearer = request.header("authorization").is_some_and(|v| {
-        v.split_whitespace()
-            .next()
-            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer"))
-    });
-    bearer || request.header("x-nomad-token").is_some_and(|t| !t.trim().is_empty())
-}
-
-fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
-}
-
-fn respond(request: tiny_http::Request, reply: handlers::Reply, gzip: bool) -> std::io::Result<()> {
-    use handlers::Reply;
-    let mut extra_headers = Vec::new();
-    let (status, content_type, body, extra): (u16, Option<&str>, Vec<u8>, Option<tiny_http::Header>) = match reply {
-        Reply::Json(status, body) => (status, Some("application/json"), body, None),
-        Reply::Text(status, text) => (status, Some("text/plain; charset=utf-8"), text.into_bytes(), None),
-        Reply::Bytes {
-            content_type,
-            disposition,
-            body,
-        } => {
-            // The profiler always sends nosniff.
-            extra_headers.push(header("X-Content-Type-Options", "nosniff"));
-            (
-                200,
-                Some(content_type),
-                body,
-                disposition.map(|d| header("Content-Disposition", &d)),
-            )
-        }
-        Reply::Empty => (200, None, Vec::new(), None),
-        Reply::NotFound => (404, None, Vec::new(), None),
-        Reply::Redirect(status, location) => (status, None, Vec::new(), Some(header("Location", &location))),
-        Reply::Stream { .. } | Reply::After(..) => unreachable!("handled by the caller"),
-    };
-    let mut headers = extra_headers;
-    if let Some(ct) = content_type {
-        headers.push(header("Content-Type", ct));
-    }
-    headers.extend(extra);
-    let body = if gzip && !body.is_empty() {
-        headers.push(header("Content-Encoding", "gzip"));
-        headers.push(header("Vary", "Accept-Encoding"));
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut enc, &body)?;
-        enc.finish()?
-    } else {
-        body
-    };
-    let len = body.len();
-    let response = tiny_http::Response::new(status.into(), headers, std::io::Cursor::new(body), Some(len), None);
-    request.respond(response)
-}
-
-fn record(request: &mut tiny_http::Request) -> RecordedRequest {
-    let url = request.url().to_owned();
-    let (path, raw_query) = match url.split_once('?') {
-        Some((p, q)) => (p.to_owned(), q.to_owned()),
-        None => (url, String::new()),
-    };
-    let query = form_urlencoded_pairs(&raw_query);
-    let headers = request
-        .headers()
-        .iter()
-        .map(|h| {
-            (
-                h.field.as_str().as_str().to_ascii_lowercase(),
-                h.value.as_str().to_owned(),
-            )
-        })
-        .collect();
-    let mut body = Vec::new();
-    let _ = request.as_reader().take(64 * 1024 * 1024).read_to_end(&mut body);
-    RecordedRequest {
-        method: request.method().as_str().to_owned(),
-        path,
-        query,
-        raw_query,
-        headers,
-        body,
-    }
-}
-
-/// Decodes `a=1&b=x%20y` the way Go's `url.ParseQuery` does (`+` is a space).
-fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }

@@ -1,16 +1,19 @@
-//! `/v1/agent/monitor` and `/v1/agent/monitor/export` in the test agent: a generated log stream
-//! framed the way the agent frames it (`{"Data":"<base64>","FileEvent":"log"}` frames of at most
-//! 1024 data bytes that may split lines, `{}` heartbeats every second, no separators), or raw
-//! text with `plain=true`.
+//! `/v1/agent/monitor` and `/v1/agent/monitor/export`: a generated log stream framed the way the
+//! agent frames it (`{"Data":"<base64>","FileEvent":"log"}` frames on `monitor`,
+//! `{"Offset":<n>,"Data":"<base64>"}` on `export`, of at most 1024 data bytes that may split
+//! lines, `{}` heartbeats every second, no separators), or raw text with `plain=true`.
 
 use std::io::Read;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
-use super::handlers::{acl, target, text, try_reply, Capability, Reply};
-use super::{AgentState, RecordedRequest};
 use nomad_proto::stream::LogLevel;
+
+use crate::test_agent::acl::{acl, Capability};
+use crate::test_agent::reply::{text, try_reply, Reply};
+use crate::test_agent::target::target;
+use crate::test_agent::{AgentState, RecordedRequest};
 
 /// What the test agent's log streams send.
 #[derive(Clone, Debug)]
@@ -81,7 +84,16 @@ fn bool_param(req: &RecordedRequest, name: &str) -> Result<bool, Reply> {
     }
 }
 
-pub(crate) fn monitor(state: &AgentState, req: &RecordedRequest) -> Reply {
+/// This family's paths; `None` for any other.
+pub(crate) fn route(state: &mut AgentState, req: &RecordedRequest) -> Option<Reply> {
+    Some(match req.path.as_str() {
+        "/v1/agent/monitor" => monitor(state, req),
+        "/v1/agent/monitor/export" => export(state, req),
+        _ => return None,
+    })
+}
+
+fn monitor(state: &AgentState, req: &RecordedRequest) -> Reply {
     let min_level = match req.query_param("log_level") {
         None | Some("") => LogLevel::Info,
         // hclog's names only (the client's parser also takes `warning`; the agent does not).
@@ -99,14 +111,14 @@ pub(crate) fn monitor(state: &AgentState, req: &RecordedRequest) -> Reply {
     try_reply!(target(state, req));
     try_reply!(acl(state, req, Capability::AgentRead));
     let feed = state.monitor.clone();
-    let body = FrameWriter::new(feed, min_level, log_json, plain, false);
+    let body = FeedReader::new(feed, min_level, log_json, plain, false);
     Reply::Stream {
         content_type: if plain { "text/plain" } else { "application/json" },
         body: Box::new(body),
     }
 }
 
-pub(crate) fn export(state: &AgentState, req: &RecordedRequest) -> Reply {
+fn export(state: &AgentState, req: &RecordedRequest) -> Reply {
     let on_disk = try_reply!(bool_param(req, "on_disk"));
     let follow = try_reply!(bool_param(req, "follow"));
     let plain = try_reply!(bool_param(req, "plain"));
@@ -127,15 +139,17 @@ pub(crate) fn export(state: &AgentState, req: &RecordedRequest) -> Reply {
         feed.linger = Duration::ZERO;
         feed.pace = None;
     }
-    let body = FrameWriter::new(feed, LogLevel::Trace, false, plain, true);
+    let body = FeedReader::new(feed, LogLevel::Trace, false, plain, true);
     Reply::Stream {
         content_type: if plain { "text/plain" } else { "application/json" },
         body: Box::new(body),
     }
 }
 
-/// Generates the stream lazily, so a multi-GiB stream costs no memory.
-struct FrameWriter {
+/// The body of a log stream: a [`MonitorFeed`] read out as the agent sends it (frames or plain
+/// text, heartbeats, the trailing error). It is generated as it is read, so a multi-GiB stream
+/// costs no memory.
+struct FeedReader {
     feed: MonitorFeed,
     min_level: LogLevel,
     json: bool,
@@ -155,9 +169,9 @@ struct FrameWriter {
 const FRAME_DATA: usize = 1024;
 const BATCH: usize = 32 * 1024;
 
-impl FrameWriter {
+impl FeedReader {
     fn new(feed: MonitorFeed, min_level: LogLevel, json: bool, plain: bool, export: bool) -> Self {
-        FrameWriter {
+        FeedReader {
             feed,
             min_level,
             json,
@@ -259,7 +273,7 @@ impl FrameWriter {
     }
 }
 
-impl Read for FrameWriter {
+impl Read for FeedReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.out_pos >= self.out.len() {
             if !self.refill() {
