@@ -22,7 +22,8 @@ pub enum Error {
     /// The request did not get a complete HTTP answer (connect, TLS, timeout, I/O, size limit).
     #[error(transparent)]
     Transport(#[from] TransportError),
-    /// The agent answered, but with an error status or a body that does not decode.
+    /// The agent answered, but with an error status, a body that does not decode, or a log
+    /// stream that broke ([`ResponseError::Stream`]).
     #[error(transparent)]
     Response(#[from] ResponseError),
     /// A response body could not be written to the caller's destination (e.g. the file a

@@ -106,7 +106,8 @@ fn monitor(state: &AgentState, req: &RecordedRequest) -> Reply {
         },
     };
     let log_json = try_reply!(bool_param(req, "log_json"));
-    let _location = try_reply!(bool_param(req, "log_include_location"));
+    // Checked like the others (a bad value is a 400); the generated lines carry no location.
+    try_reply!(bool_param(req, "log_include_location"));
     let plain = try_reply!(bool_param(req, "plain"));
     try_reply!(target(state, req));
     try_reply!(acl(state, req, Capability::AgentRead));
