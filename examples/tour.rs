@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use nomad_blocking::proto::agent::{AgentRole, ListMembers, Monitor, Pprof};
+use nomad_blocking::proto::agent::{AgentRole, ListMembers, Monitor, MonitorExport, Pprof};
 use nomad_blocking::proto::stream::LogLevel;
 use nomad_blocking::test_agent::{MonitorFeed, Role, TestAgent};
 use nomad_blocking::{Client, Error, WithCallOptions};
@@ -121,7 +121,7 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
         }
     });
 
-    section("GET /v1/agent/schedulers and /v1/agent/schedulers/config");
+    section("GET /v1/agent/schedulers and GET /v1/agent/schedulers/config");
     show("schedulers", client.agent().scheduler_workers_info(), |w| {
         println!("server {} runs {} workers", w.server_id, w.schedulers.len());
         for worker in w.schedulers.iter().take(3) {
@@ -140,6 +140,20 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
 
     section("GET /v1/agent/monitor (a few seconds of live logs)");
     show("monitor", tail_logs(client, Duration::from_secs(3)), |()| {});
+
+    section("GET /v1/agent/monitor/export (the start of the agent's log file)");
+    show(
+        "monitor export",
+        client.agent().monitor_export(&MonitorExport::on_disk()),
+        |stream| {
+            for line in stream.take(3) {
+                match line {
+                    Ok(line) => println!("  | {}", line.text),
+                    Err(e) => println!("monitor export: error: {e}"),
+                }
+            }
+        },
+    );
     Ok(())
 }
 
@@ -241,7 +255,10 @@ fn test_agent() -> Result<(), Error> {
     let err = client.agent().set_scheduler_worker_config(4, ["service"]).unwrap_err();
     println!("without _core (rejected before sending): {err}");
 
-    section("Gossip keyring: /v1/agent/keyring/{list,install,use,remove}");
+    section(
+        "Gossip keyring: GET /v1/agent/keyring/list, PUT /v1/agent/keyring/install, PUT /v1/agent/keyring/use, \
+         PUT /v1/agent/keyring/remove",
+    );
     let new_key = "ZGVmZ2hpamtsbW5vcHFycw==";
     let keys = client.agent().list_keys()?;
     println!("{} key(s) on {} nodes", keys.keys.len(), keys.num_nodes);
@@ -258,7 +275,7 @@ fn test_agent() -> Result<(), Error> {
         client.agent().list_keys()?.keys.len()
     );
 
-    section("GET /v1/agent/pprof/*");
+    section("GET /v1/agent/pprof/<profile>");
     let cmdline = client.agent().pprof(&Pprof::cmdline())?;
     println!(
         "cmdline: {:?}",

@@ -1,11 +1,13 @@
-//! Credentials on the wire and off the screen: basic auth from `NOMAD_HTTP_AUTH` and from the
-//! address URL (URL first) as the agent decodes it, the ACL token exactly once, and no token or
-//! password in any `Debug`/`Display` of configs, clients or errors.
+//! Credentials on the wire and off the screen, end to end against the test agent: basic auth
+//! from `NOMAD_HTTP_AUTH` and from the address URL (URL first) as the agent decodes it, the ACL
+//! token exactly once on every operation (a per-call token replacing the client's), and no token
+//! or password in any `Debug`/`Display` of configs, clients or errors.
 
 mod support;
 
-use nomad_blocking::test_agent::TestAgent;
-use nomad_blocking::{Client, Config, Error};
+use nomad_blocking::proto::agent::{ListMembers, OPERATIONS};
+use nomad_blocking::test_agent::{Capability, TestAgent};
+use nomad_blocking::{Client, Config, Error, Transport, WithCallOptions};
 
 const TOKEN: &str = "9f7e0c3a-token-very-secret";
 const PASSWORD: &str = "pw-very-secret";
@@ -13,6 +15,17 @@ const PASSWORD: &str = "pw-very-secret";
 fn env(vars: &[(&'static str, String)]) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
     let vars: Vec<(&'static str, String)> = vars.to_vec();
     move |name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
+}
+
+/// An agent with ACLs: a management token `root-token`, `agent-writer` (agent:write) and
+/// `node-reader` (node:read).
+fn acl_agent() -> TestAgent {
+    TestAgent::builder()
+        .acl("root-token")
+        .token("agent-writer", &[Capability::AgentWrite])
+        .token("node-reader", &[Capability::NodeRead])
+        .start()
+        .unwrap()
 }
 
 fn seen_auth(agent: &TestAgent) -> Option<(String, String)> {
@@ -153,4 +166,100 @@ fn secrets_never_appear_in_debug_or_display() {
         .build()
         .unwrap_err();
     assert_hidden("token error", &format!("{err} {err:?}"));
+}
+
+#[test]
+fn a_per_call_token_overrides_the_client_token() {
+    let agent = acl_agent();
+    let client = agent.client_with_token("agent-writer").unwrap();
+    let members = client.call(&ListMembers::new().token("node-reader")).unwrap();
+    assert_eq!(members.members.len(), 3);
+    assert_eq!(
+        agent.last_request().unwrap().header_all("x-nomad-token"),
+        ["node-reader"]
+    );
+}
+
+#[test]
+fn a_stale_token_extra_header_is_replaced_by_the_token_on_every_agent_call() {
+    let agent = acl_agent();
+    // A stale X-Nomad-Token extra header must be replaced, never sent next to the token (the
+    // agent would answer 400 `Invalid number of Nomad Tokens`).
+    let client = Client::builder()
+        .address(agent.url())
+        .config(|c| c.header("X-Nomad-Token", "stale-token"))
+        .token("root-token")
+        .build()
+        .unwrap();
+    client.agent().members().unwrap();
+    client.agent().servers().unwrap();
+    client.agent().set_servers(["10.0.0.1:4647"]).unwrap();
+    client.agent().self_info().unwrap();
+    client.agent().join(["10.0.0.4"]).unwrap();
+    client.agent().force_leave("nomad-2.global").unwrap();
+    client.agent().health().unwrap();
+
+    let requests = agent.requests();
+    let seen: Vec<_> = requests.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            ("GET", "/v1/agent/members"),
+            ("GET", "/v1/agent/servers"),
+            ("PUT", "/v1/agent/servers"),
+            ("GET", "/v1/agent/self"),
+            ("PUT", "/v1/agent/join"),
+            ("PUT", "/v1/agent/force-leave"),
+            ("GET", "/v1/agent/health"),
+        ]
+    );
+    for r in &requests {
+        assert_eq!(r.header_all("x-nomad-token"), ["root-token"], "{} {}", r.method, r.path);
+        assert!(r.header("authorization").is_none(), "{}", r.path);
+        assert!(r.body.is_empty(), "{}", r.path);
+        assert!(r.header("content-type").is_none(), "{}", r.path);
+    }
+}
+
+#[test]
+fn basic_auth_from_the_address_arrives_and_the_uri_has_no_credentials() {
+    let agent = TestAgent::start().unwrap();
+    let url = agent.url().replacen("http://", "http://ops:s3cret@", 1);
+    let client = Client::builder().address(url).build().unwrap();
+    client.agent().self_info().unwrap();
+    let req = agent.last_request().unwrap();
+    assert_eq!(req.header("authorization"), Some("Basic b3BzOnMzY3JldA==")); // ops:s3cret
+    assert!(!format!("{client:?}").contains("s3cret"));
+}
+
+#[test]
+fn every_operation_sends_the_token_exactly_once() {
+    // Every operation's sample request, from a client whose extra headers hold a stale token.
+    let agent = acl_agent();
+    let client = Client::builder()
+        .address(agent.url())
+        .config(|c| c.header("X-Nomad-Token", "stale-token"))
+        .token("root-token")
+        .build()
+        .unwrap();
+    for op in OPERATIONS {
+        let name = op.info.name;
+        let request = (op.sample_request)(client.config()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let status = if op.info.streaming {
+            client.transport().send_streaming(request).map(|r| r.status())
+        } else {
+            client.transport().send(request).map(|r| r.status())
+        }
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_ne!(status.as_u16(), 403, "{name}: the management token was refused");
+        let seen = agent.last_request().unwrap();
+        let path = op.info.path.trim_end_matches("<profile>");
+        assert!(
+            seen.path.starts_with(path),
+            "{name}: the last request was {}",
+            seen.path
+        );
+        assert_eq!(seen.header_all("x-nomad-token"), ["root-token"], "{name}");
+        assert!(seen.header("authorization").is_none(), "{name}");
+    }
 }

@@ -3,33 +3,25 @@
 //!
 //! Every case must end in a typed, readable error (or a correct result) within a bounded time,
 //! with no panic, no hang, and no ACL token in any error text (`Display`, `Debug`, or anything in
-//! the `source()` chain). Every scripted server is bounded: it accepts connections only until
-//! its test drops it (and never for longer than [`SERVER_LIFETIME`]), and every loop it runs has
-//! a fixed count.
+//! the `source()` chain). The servers are `support::raw_server`'s, bounded in time; every loop a
+//! script runs has a fixed count or a deadline.
 
 mod support;
 
 use std::error::Error as _;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nomad_blocking::proto::agent::{GetSelf, ListMembers, Monitor, Pprof};
 use nomad_blocking::proto::ResponseError;
 use nomad_blocking::test_agent::TestAgent;
 use nomad_blocking::{Client, Error, TimeoutKind, TransportErrorKind};
+use support::raw_server::{ok_json, RawServer, SERVER_LIFETIME};
 
 /// The token every client here sends; it must never show up in an error.
 const TOKEN: &str = "s3cr3t-token-value";
-
-/// A scripted server never accepts connections for longer than this.
-const SERVER_LIFETIME: Duration = Duration::from_secs(30);
-
-/// How long a scripted connection waits for the client's request before giving up.
-const SERVER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 const _: () = {
     // Static assertion: one client can be shared by threads and cloned cheaply.
@@ -37,173 +29,6 @@ const _: () = {
     assert_send_sync_clone::<Client>();
     assert_send_sync_clone::<nomad_blocking::UreqTransport>();
 };
-
-// ---------------------------------------------------------------------------------------------
-// The scripted server
-// ---------------------------------------------------------------------------------------------
-
-/// One accepted connection, handed to a test's script.
-struct Conn {
-    stream: TcpStream,
-    /// Bytes read past the end of the last request head.
-    pending: Vec<u8>,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-impl Conn {
-    /// Reads one request head (and skips its body). `None` if the client closed the connection
-    /// or sent nothing within [`SERVER_READ_TIMEOUT`].
-    fn read_request(&mut self) -> Option<String> {
-        let mut buf = std::mem::take(&mut self.pending);
-        let mut chunk = [0u8; 4096];
-        let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            if buf.len() > 64 * 1024 {
-                return None;
-            }
-            match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-        let body_len = head
-            .lines()
-            .find_map(|l| {
-                let (name, value) = l.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse::<usize>().ok())?
-            })
-            .unwrap_or(0);
-        let mut rest = buf.split_off(end);
-        while rest.len() < body_len {
-            match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => rest.extend_from_slice(&chunk[..n]),
-            }
-        }
-        self.pending = rest.split_off(body_len);
-        self.requests.lock().unwrap().push(head.clone());
-        Some(head)
-    }
-
-    /// Writes bytes; errors (the client went away) are ignored.
-    fn write(&mut self, bytes: &[u8]) -> bool {
-        self.stream.write_all(bytes).and_then(|()| self.stream.flush()).is_ok()
-    }
-
-    /// Writes `bytes` as one HTTP/1.1 chunk.
-    fn write_chunk(&mut self, bytes: &[u8]) -> bool {
-        let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
-        chunk.extend_from_slice(bytes);
-        chunk.extend_from_slice(b"\r\n");
-        self.write(&chunk)
-    }
-
-    /// Keeps the connection open, silent, until the client closes it or `limit` passes.
-    fn hold_open(mut self, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        let mut byte = [0u8; 1];
-        while Instant::now() < deadline {
-            match self.stream.read(&mut byte) {
-                Ok(0) => return,
-                Ok(_) => continue,
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
-                Err(_) => return,
-            }
-        }
-    }
-}
-
-/// A loopback server running a script on every accepted connection (each in its own thread).
-struct Server {
-    addr: SocketAddr,
-    requests: Arc<Mutex<Vec<String>>>,
-    connections: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(script: impl Fn(usize, Conn) + Send + Sync + 'static) -> Server {
-        Self::start_on("127.0.0.1:0", script)
-    }
-
-    fn start_on(bind: &str, script: impl Fn(usize, Conn) + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind(bind).expect("bind a loopback port");
-        listener.set_nonblocking(true).expect("nonblocking listener");
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let script = Arc::new(script);
-        let thread = {
-            let (requests, connections, stop) = (requests.clone(), connections.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let deadline = Instant::now() + SERVER_LIFETIME;
-                while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
-                    match listener.accept() {
-                        Ok((stream, _)) => {
-                            let index = connections.fetch_add(1, Ordering::SeqCst);
-                            stream.set_nonblocking(false).unwrap();
-                            stream.set_read_timeout(Some(SERVER_READ_TIMEOUT)).unwrap();
-                            stream.set_write_timeout(Some(SERVER_READ_TIMEOUT)).unwrap();
-                            let conn = Conn {
-                                stream,
-                                pending: Vec::new(),
-                                requests: requests.clone(),
-                            };
-                            let script = script.clone();
-                            std::thread::spawn(move || script(index, conn));
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                    }
-                }
-            })
-        };
-        Server {
-            addr,
-            requests,
-            connections,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn requests(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// A server that answers every request on every connection with `response` (keep-alive).
-fn answer_always(response: &'static [u8]) -> Server {
-    Server::start(move |_, mut conn| {
-        for _ in 0..16 {
-            if conn.read_request().is_none() || !conn.write(response) {
-                return;
-            }
-        }
-    })
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -221,6 +46,11 @@ fn client_with(url: &str, f: impl FnOnce(nomad_blocking::ClientBuilder) -> nomad
         .read_timeout(Some(Duration::from_secs(3)))
         .call_timeout(Some(Duration::from_secs(8)));
     f(builder).build().expect("client builds")
+}
+
+/// A server that answers every request on every connection with `response` (keep-alive).
+fn answer_always(response: &[u8]) -> RawServer {
+    RawServer::answer_always(response)
 }
 
 /// Runs `f`, asserts it took less than `limit`, and returns its result.
@@ -285,21 +115,13 @@ fn members(client: &Client) -> Result<nomad_blocking::proto::agent::ServerMember
 
 const MEMBERS_JSON: &str = r#"{"ServerName":"nomad-1","ServerRegion":"global","ServerDC":"dc1","Members":[{"Name":"nomad-1.global","Addr":"10.0.0.1","Port":4648,"Tags":{"role":"nomad","region":"global"},"Status":"alive","ProtocolMin":1,"ProtocolMax":5,"ProtocolCur":2,"DelegateMin":2,"DelegateMax":5,"DelegateCur":4}]}"#;
 
-fn ok_json(body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Broken transfers
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn truncated_body_is_a_protocol_error() {
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         if conn.read_request().is_some() {
             conn.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"ServerName\":\"nom");
         }
@@ -314,7 +136,7 @@ fn truncated_body_is_a_protocol_error() {
 
 #[test]
 fn connection_reset_mid_body_is_a_protocol_error() {
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         // Read nothing: closing a socket with unread input makes the kernel send a RST. (ureq
         // folds ECONNRESET into "peer disconnected", so the error is the truncation's.)
         let mut first = [0u8; 1];
@@ -334,7 +156,7 @@ fn connection_reset_mid_body_is_a_protocol_error() {
 
 #[test]
 fn close_right_after_the_headers_is_a_protocol_error() {
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         if conn.read_request().is_some() {
             conn.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n");
         }
@@ -348,7 +170,7 @@ fn close_right_after_the_headers_is_a_protocol_error() {
 
 #[test]
 fn close_before_any_response_byte_is_a_protocol_error() {
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         let _ = conn.read_request();
     });
     let client = client_for(&server.url());
@@ -366,7 +188,7 @@ fn a_response_that_is_not_http_is_a_protocol_error() {
         b"hello there, this is not HTTP at all\r\n\r\n",
         b"HTTP/1.1 abc Nope\r\n\r\n",
     ] {
-        let server = Server::start(move |_, mut conn| {
+        let server = RawServer::start(move |_, mut conn| {
             if conn.read_request().is_some() {
                 conn.write(garbage);
             }
@@ -386,7 +208,7 @@ fn a_response_that_is_not_http_is_a_protocol_error() {
 
 #[test]
 fn oversized_response_headers_are_a_protocol_error() {
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         if conn.read_request().is_some() {
             let mut response = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
             response.extend(std::iter::repeat_n(b'a', 256 * 1024));
@@ -401,25 +223,45 @@ fn oversized_response_headers_are_a_protocol_error() {
     assert_eq!(transport_kind(&err), &TransportErrorKind::Protocol, "{err:?}");
 }
 
+#[test]
+fn endless_chunk_size_line_is_a_protocol_error() {
+    // A chunked body whose first chunk-size line never ends (a 256 KiB chunk extension): more
+    // than ureq's input buffer holds, so the body reader cannot make progress.
+    let server = RawServer::start(|_, mut conn| {
+        if conn.read_request().is_none() || !conn.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=")
+        {
+            return;
+        }
+        let piece = vec![b'x'; 16 * 1024];
+        for _ in 0..16 {
+            if !conn.write(&piece) {
+                return;
+            }
+        }
+        conn.write(b"\r\n[]\r\n0\r\n\r\n");
+    });
+    let client = client_for(&server.url());
+    let (result, _) = timed(Duration::from_secs(5), || members(&client));
+    let err = result.unwrap_err();
+    assert_clean(&err);
+    assert_eq!(transport_kind(&err), &TransportErrorKind::Protocol, "{err:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Odd answers
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn html_502_from_a_proxy_is_unexpected_status_with_the_html_kept() {
-    static PAGE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     let html = format!(
         "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx/1.25.3</center>\n{}</body>\n</html>\n",
         "<!-- a padding comment to make the page long -->\n".repeat(40)
     );
-    let response = PAGE.get_or_init(|| {
-        format!(
-            "HTTP/1.1 502 Bad Gateway\r\nServer: nginx\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{html}",
-            html.len()
-        )
-        .into_bytes()
-    });
-    let server = answer_always(response);
+    let response = format!(
+        "HTTP/1.1 502 Bad Gateway\r\nServer: nginx\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n{html}",
+        html.len()
+    );
+    let server = answer_always(response.as_bytes());
     let client = client_for(&server.url());
     let (result, _) = timed(Duration::from_secs(5), || members(&client));
     let err = result.unwrap_err();
@@ -467,9 +309,8 @@ fn non_utf8_error_body_is_kept_lossily() {
 
 #[test]
 fn json_of_the_wrong_shape_is_a_decode_error_keeping_the_body() {
-    static RESPONSE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     let body = r#"{"ServerName":["not","a","string"],"Members":7}"#;
-    let server = answer_always(RESPONSE.get_or_init(|| ok_json(body)));
+    let server = answer_always(&ok_json(body));
     let client = client_for(&server.url());
     let (result, _) = timed(Duration::from_secs(5), || members(&client));
     let err = result.unwrap_err();
@@ -509,8 +350,7 @@ fn deeply_nested_json_hits_the_recursion_limit_not_the_stack() {
         format!(r#"{{"config":{{"x":{}"#, "{\"a\":".repeat(50_000)),
     ];
     for body in bodies {
-        let response: &'static [u8] = ok_json(&body).leak();
-        let server = answer_always(response);
+        let server = answer_always(&ok_json(&body));
         let client = client_for(&server.url());
         // On a thread with a 512 KiB stack (a debug build needs about that for ureq plus serde_json's
         // 128 levels): 100k levels of unbounded recursion would overflow any stack.
@@ -554,7 +394,7 @@ fn conflicting_content_lengths_are_a_protocol_error() {
 
 #[test]
 fn close_delimited_http_1_0_body_and_interim_100_are_read_correctly() {
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         if conn.read_request().is_some() {
             let mut bytes =
                 b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n".to_vec();
@@ -577,7 +417,7 @@ fn body_far_larger_than_the_limit_is_body_too_large_quickly() {
     let sent = Arc::new(AtomicUsize::new(0));
     let server = {
         let sent = sent.clone();
-        Server::start(move |_, mut conn| {
+        RawServer::start(move |_, mut conn| {
             if conn.read_request().is_none() {
                 return;
             }
@@ -616,7 +456,7 @@ fn body_far_larger_than_the_limit_is_body_too_large_quickly() {
 #[test]
 fn chunked_body_larger_than_the_limit_is_body_too_large() {
     const LIMIT: u64 = 16 * 1024;
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         if conn.read_request().is_none() || !conn.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") {
             return;
         }
@@ -658,7 +498,7 @@ fn small_gzip_body_inflating_past_the_limit_is_body_too_large() {
     )
     .into_bytes();
     response.extend_from_slice(&gz);
-    let server = answer_always(response.leak());
+    let server = answer_always(&response);
     let client = client_with(&server.url(), |b| b.body_limit(LIMIT));
     let (result, _) = timed(Duration::from_secs(5), || members(&client));
     let err = result.unwrap_err();
@@ -687,7 +527,7 @@ fn corrupt_gzip_body_is_a_protocol_error() {
 
 /// A 200 answer to `ListServers` whose body is `["10.0.0.1:4647"]` padded with spaces to exactly
 /// `len` bytes, sent as is or gzip-compressed.
-fn servers_answer_of(len: usize, gzip: bool) -> &'static [u8] {
+fn servers_answer_of(len: usize, gzip: bool) -> Vec<u8> {
     let mut body = br#"["10.0.0.1:4647"]"#.to_vec();
     body.resize(len, b' ');
     let (encoding, body) = if gzip {
@@ -703,7 +543,7 @@ fn servers_answer_of(len: usize, gzip: bool) -> &'static [u8] {
     )
     .into_bytes();
     response.extend_from_slice(&body);
-    response.leak()
+    response
 }
 
 #[test]
@@ -711,7 +551,7 @@ fn a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_body_too_large() {
     const LIMIT: u64 = 1024;
     for gzip in [false, true] {
         for len in [LIMIT - 1, LIMIT, LIMIT + 1] {
-            let server = answer_always(servers_answer_of(len as usize, gzip));
+            let server = answer_always(&servers_answer_of(len as usize, gzip));
             let client = client_with(&server.url(), |b| b.body_limit(LIMIT));
             let (result, _) = timed(Duration::from_secs(5), || client.agent().servers());
             let case = format!("{len} bytes, gzip {gzip}");
@@ -735,8 +575,8 @@ fn a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_body_too_large() {
 // ---------------------------------------------------------------------------------------------
 
 /// Sends headers announcing a 60-byte body, then one body byte per second (at most 60).
-fn drip_server() -> Server {
-    Server::start(|_, mut conn| {
+fn drip_server() -> RawServer {
+    RawServer::start(|_, mut conn| {
         if conn.read_request().is_none()
             || !conn.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n")
         {
@@ -790,7 +630,7 @@ fn dripping_server_trips_the_call_timeout_when_reads_may_wait_long() {
 
 #[test]
 fn server_that_never_answers_trips_the_read_timeout() {
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         if conn.read_request().is_some() {
             conn.hold_open(SERVER_LIFETIME);
         }
@@ -819,12 +659,10 @@ fn redirect_to_ui_is_not_followed_and_is_unexpected_status() {
         "307 Temporary Redirect",
         "308 Permanent Redirect",
     ] {
-        let response: &'static [u8] = format!(
+        let response = format!(
             "HTTP/1.1 {status}\r\nLocation: /ui/\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 0\r\n\r\n"
-        )
-        .into_bytes()
-        .leak();
-        let server = answer_always(response);
+        );
+        let server = answer_always(response.as_bytes());
         let client = client_for(&server.url());
         let (result, _) = timed(Duration::from_secs(5), || client.call(&GetSelf::new()));
         let err = result.unwrap_err();
@@ -846,16 +684,13 @@ fn redirect_to_ui_is_not_followed_and_is_unexpected_status() {
 #[test]
 fn redirect_to_another_host_is_not_followed_and_the_token_stays_home() {
     // The second host: 127.0.0.2 is loopback too. It must never see a connection.
-    let other = Server::start_on("127.0.0.2:0", |_, mut conn| {
+    let other = RawServer::start_on("127.0.0.2:0", |_, mut conn| {
         let _ = conn.read_request();
         conn.write(&ok_json(MEMBERS_JSON));
     });
     let location = format!("http://{}/v1/agent/members", other.addr);
-    let response: &'static [u8] =
-        format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n")
-            .into_bytes()
-            .leak();
-    let agent = answer_always(response);
+    let response = format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
+    let agent = answer_always(response.as_bytes());
     let client = client_for(&agent.url());
     let (result, _) = timed(Duration::from_secs(5), || members(&client));
     let err = result.unwrap_err();
@@ -889,7 +724,7 @@ fn pooled_connection_closed_by_the_server_between_calls_is_replaced() {
     // the client's pooled connection is dead when the second call starts.
     let (closed_tx, closed_rx) = mpsc::channel();
     let closed_tx = Mutex::new(closed_tx);
-    let server = Server::start(move |index, mut conn| {
+    let server = RawServer::start(move |index, mut conn| {
         if conn.read_request().is_some() {
             let body = MEMBERS_JSON.replace("nomad-1", &format!("conn-{index}"));
             conn.write(&ok_json(&body));
@@ -916,7 +751,7 @@ fn pooled_connection_dropped_after_reading_the_next_request_is_a_clear_error() {
     // The keep-alive race: the server takes the second request on the pooled connection and
     // closes without answering. The client does not replay the request behind the caller's
     // back (it may not be idempotent): the call fails, and the error says what happened.
-    let server = Server::start(|index, mut conn| {
+    let server = RawServer::start(|index, mut conn| {
         if index > 0 {
             // A replay on a new connection would get fresh data.
             if conn.read_request().is_some() {
@@ -943,7 +778,7 @@ fn pooled_connection_dropped_after_reading_the_next_request_is_a_clear_error() {
 fn extra_bytes_after_a_response_are_never_served_as_the_next_answer() {
     // The first response is followed by a complete second response nobody asked for. The
     // client must not hand it out as the answer to its next call.
-    let server = Server::start(|index, mut conn| {
+    let server = RawServer::start(|index, mut conn| {
         if conn.read_request().is_none() {
             return;
         }
@@ -1032,30 +867,6 @@ fn refused_connection_is_a_connect_error() {
     );
 }
 
-#[test]
-fn endless_chunk_size_line_is_a_protocol_error() {
-    // A chunked body whose first chunk-size line never ends (a 256 KiB chunk extension): more
-    // than ureq's input buffer holds, so the body reader cannot make progress.
-    let server = Server::start(|_, mut conn| {
-        if conn.read_request().is_none() || !conn.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=")
-        {
-            return;
-        }
-        let piece = vec![b'x'; 16 * 1024];
-        for _ in 0..16 {
-            if !conn.write(&piece) {
-                return;
-            }
-        }
-        conn.write(b"\r\n[]\r\n0\r\n\r\n");
-    });
-    let client = client_for(&server.url());
-    let (result, _) = timed(Duration::from_secs(5), || members(&client));
-    let err = result.unwrap_err();
-    assert_clean(&err);
-    assert_eq!(transport_kind(&err), &TransportErrorKind::Protocol, "{err:?}");
-}
-
 // ---------------------------------------------------------------------------------------------
 // Streamed bodies (log streams, profiles written to a destination)
 // ---------------------------------------------------------------------------------------------
@@ -1088,7 +899,7 @@ fn transport_error(err: &Error) -> &nomad_blocking::TransportError {
 fn a_framed_log_stream_that_goes_silent_ends_in_a_read_timeout_naming_the_agent() {
     // A framed stream has a heartbeat every second, so silence means a dead agent: the read
     // timeout must fire (not a hang), and the error must still say which agent and why.
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         if conn.read_request().is_some() && conn.write(CHUNKED_JSON_200) && conn.write_chunk(HELLO_FRAME) {
             conn.hold_open(SERVER_LIFETIME);
         }
@@ -1120,7 +931,7 @@ fn a_framed_log_stream_that_goes_silent_ends_in_a_read_timeout_naming_the_agent(
 
 #[test]
 fn a_profile_download_that_goes_silent_ends_in_a_read_timeout_naming_the_agent() {
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         if conn.read_request().is_some()
             && conn.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 4096\r\n\r\n")
             && conn.write(&[0x1f; 1024])
@@ -1149,7 +960,7 @@ fn a_profile_download_that_goes_silent_ends_in_a_read_timeout_naming_the_agent()
 
 #[test]
 fn a_log_stream_reset_mid_body_is_a_protocol_error_naming_the_agent() {
-    let server = Server::start(|_, mut conn| {
+    let server = RawServer::start(|_, mut conn| {
         // Read only part of the request: closing a socket with unread input sends a reset.
         let mut first = [0u8; 1];
         if conn.stream.read_exact(&mut first).is_ok() && conn.write(CHUNKED_JSON_200) && conn.write_chunk(HELLO_FRAME) {
@@ -1172,12 +983,60 @@ fn a_log_stream_reset_mid_body_is_a_protocol_error_naming_the_agent() {
     assert_eq!(transport.agent(), Some(server.url().as_str()), "{err:?}");
 }
 
+#[test]
+fn a_log_stream_cut_mid_frame_is_a_stream_error_after_the_lines_before_it() {
+    // A complete frame, then half a frame, then the end of the chunked body.
+    let server = RawServer::start(|_, mut conn| {
+        if conn.read_request().is_some() && conn.write(CHUNKED_JSON_200) {
+            conn.write_chunk(br#"{"Data":"aGVsbG8K","FileEvent":"log"}{"Data":"aGVs"#);
+            conn.write(b"0\r\n\r\n");
+        }
+    });
+    let client = client_for(&server.url());
+    let items = within(Duration::from_secs(10), "a stream cut mid-frame", move || {
+        client
+            .agent()
+            .monitor(&Monitor::new())
+            .expect("the stream opens")
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[0].as_ref().expect("the complete frame's line").text, "hello");
+    let err = items[1].as_ref().unwrap_err();
+    assert_clean(err);
+    assert!(matches!(err, Error::Response(ResponseError::Stream(_))), "{err:?}");
+}
+
+#[test]
+fn a_log_stream_whose_connection_drops_without_the_final_chunk_is_a_protocol_error() {
+    let server = RawServer::start(|_, mut conn| {
+        if conn.read_request().is_some() && conn.write(CHUNKED_JSON_200) {
+            conn.write_chunk(HELLO_FRAME);
+        }
+        // No terminating chunk: the connection just closes.
+    });
+    let client = client_for(&server.url());
+    let items = within(Duration::from_secs(10), "a stream without its final chunk", move || {
+        client
+            .agent()
+            .monitor(&Monitor::new())
+            .expect("the stream opens")
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(items[0].as_ref().expect("the line before the cut").text, "hello");
+    let err = items.last().unwrap().as_ref().unwrap_err();
+    assert_clean(err);
+    let transport = transport_error(err);
+    assert_eq!(transport.kind(), &TransportErrorKind::Protocol, "{err:?}");
+    assert_eq!(transport.agent(), Some(server.url().as_str()), "{err:?}");
+}
+
 /// A server answering `head` and then an endless chunked body of `Permission denied` lines,
 /// until the client hangs up (at most `SERVER_LIFETIME`). Returns how many body bytes it sent.
-fn endless_error_server(head: &'static [u8]) -> (Server, Arc<AtomicUsize>) {
+fn endless_error_server(head: &'static [u8]) -> (RawServer, Arc<AtomicUsize>) {
     let sent = Arc::new(AtomicUsize::new(0));
     let counter = sent.clone();
-    let server = Server::start(move |_, mut conn| {
+    let server = RawServer::start(move |_, mut conn| {
         if conn.read_request().is_none() || !conn.write(head) {
             return;
         }

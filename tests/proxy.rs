@@ -1,13 +1,12 @@
 //! Proxy policies that do not depend on the process environment: an explicit proxy URL is used
 //! (for plain and TLS agents), SOCKS proxies are refused up front, credentials stay hidden.
 
-mod pki;
-mod proxy_support;
 mod support;
 
 use nomad_blocking::test_agent::{TestAgent, TlsServerConfig};
 use nomad_blocking::{Client, Error, ProxyPolicy, SetupError};
-use proxy_support::RecordingProxy;
+use support::pki;
+use support::proxy::RecordingProxy;
 
 #[test]
 fn explicit_proxy_url_is_used_with_connect() {

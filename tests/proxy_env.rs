@@ -9,13 +9,13 @@
 //! developer's shell. The child makes the calls and checks their results; the parent checks
 //! what reached the proxy and the agent.
 
-mod proxy_support;
+mod support;
 
 use std::process::Command;
 
 use nomad_blocking::test_agent::TestAgent;
 use nomad_blocking::{Client, Error, ProxyPolicy};
-use proxy_support::RecordingProxy;
+use support::proxy::RecordingProxy;
 
 /// Set in a child process: the test agent's URL. Its presence makes a test run its child part.
 const CHILD_AGENT_URL: &str = "PROXY_ENV_TEST_AGENT_URL";

@@ -2,13 +2,24 @@
 //! directory), mutual TLS with every key format Nomad users have, the TLS server name override,
 //! skip-verify, and the typed errors for each way a handshake fails.
 
-mod pki;
+mod support;
 
 use std::path::PathBuf;
 
 use nomad_blocking::test_agent::{TestAgent, TlsServerConfig};
 use nomad_blocking::{Client, ConfigBuilder, Error, SetupError, TlsProblem, TransportErrorKind};
-use pki::{KeyType, Leaf, TempDir};
+use support::pki::{self, KeyType, Leaf, TempDir};
+use support::raw_server::RawServer;
+
+/// A server that reads what the client sends first (a TLS ClientHello), answers `reply` and
+/// closes.
+fn one_shot_server(reply: &'static [u8]) -> RawServer {
+    RawServer::start(move |_, mut conn| {
+        if conn.read_some() {
+            conn.write(reply);
+        }
+    })
+}
 
 /// A TLS agent whose certificate names `names`, optionally requiring client certificates from
 /// `client_ca`.
@@ -364,39 +375,25 @@ fn skip_verify_only_when_asked() {
     assert_eq!(agent.requests().len(), 2, "only the skip-verify calls got through");
 }
 
-/// A one-connection TCP server: reads what the client sends first, answers `reply`, closes.
-fn one_shot_server(reply: &'static [u8]) -> (u16, std::thread::JoinHandle<()>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut s, _) = listener.accept().unwrap();
-        let mut buf = [0u8; 4096];
-        let _ = s.read(&mut buf);
-        let _ = s.write_all(reply);
-    });
-    (port, server)
-}
-
 #[test]
 fn https_address_for_a_plain_http_server_is_a_tls_error() {
     // Go's HTTP server (a plain-http Nomad agent) answers a ClientHello with an HTTP 400.
-    let (port, server) = one_shot_server(
+    let server = one_shot_server(
         b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request",
     );
     let c = Client::builder()
-        .address(format!("https://127.0.0.1:{port}"))
+        .address(format!("https://{}", server.addr))
         .build()
         .unwrap();
     let err = c.agent().members().unwrap_err();
     assert_eq!(err.tls_problem(), Some(&TlsProblem::NotTls), "{err:?}");
     assert!(err.to_string().contains("http://"), "{err}");
-    server.join().unwrap();
+    assert_eq!(server.connections(), 1);
 
     // A server that just hangs up during the handshake.
-    let (port, server) = one_shot_server(b"");
+    let server = one_shot_server(b"");
     let c = Client::builder()
-        .address(format!("https://127.0.0.1:{port}"))
+        .address(format!("https://{}", server.addr))
         .build()
         .unwrap();
     let err = c.agent().members().unwrap_err();
@@ -404,7 +401,7 @@ fn https_address_for_a_plain_http_server_is_a_tls_error() {
         Some(TlsProblem::Handshake(m)) => assert!(m.contains("plain HTTP"), "{m}"),
         other => panic!("expected a handshake problem, got {other:?}: {err:?}"),
     }
-    server.join().unwrap();
+    assert_eq!(server.connections(), 1);
 }
 
 #[test]

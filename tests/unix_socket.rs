@@ -1,8 +1,9 @@
-//! `unix:///path` addresses (the Task API socket): every core call through the test agent on a
-//! Unix socket, the Task API's 401/403 answers, connect errors naming the path, and timeouts.
+//! `unix:///path` addresses (the Task API socket): the membership, self and health calls through
+//! the test agent on a Unix socket, the Task API's 401/403 answers, connect errors naming the
+//! path, timeouts, and a pooled connection the server closed between calls.
 #![cfg(unix)]
 
-mod pki;
+mod support;
 
 use std::os::unix::net::UnixListener;
 use std::path::Path;
@@ -11,13 +12,13 @@ use std::time::{Duration, Instant};
 use nomad_blocking::proto::agent::MemberStatus;
 use nomad_blocking::test_agent::TestAgent;
 use nomad_blocking::{Client, TimeoutKind};
-use pki::TempDir;
+use support::pki::TempDir;
 
 /// Slack on top of a timeout for a loaded 2-core machine.
 const MARGIN: Duration = Duration::from_secs(3);
 
 #[test]
-fn every_core_call_works_over_a_unix_socket() {
+fn agent_calls_work_over_a_unix_socket_as_the_go_client_sends_them() {
     let dir = TempDir::new("unix-core");
     let sock = dir.path().join("api.sock");
     let agent = TestAgent::builder().acl("task-token").start_unix(&sock).unwrap();

@@ -1,5 +1,11 @@
-//! Helpers shared by the end-to-end test binaries.
+//! Helpers shared by the workspace's test binaries: the scripted raw-TCP server
+//! ([`raw_server`]), a throwaway PKI ([`pki`]), a recording HTTP proxy ([`proxy`]), a port that
+//! refuses connections, and a raw HTTP exchange with no client library in between.
 #![allow(dead_code)] // each test binary uses a different part
+
+pub mod pki;
+pub mod proxy;
+pub mod raw_server;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 

@@ -1,7 +1,6 @@
 //! Throwaway PKI for the TLS tests: a CA, server and client certificates made with rcgen, keys in
 //! the PEM forms Nomad users have (`EC PRIVATE KEY` as `nomad tls cert create` writes,
 //! `PRIVATE KEY`, `RSA PRIVATE KEY`), written to a temporary directory that is removed on drop.
-#![allow(dead_code)] // each test binary uses a different part
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,6 +1,5 @@
 //! A tiny loopback HTTP proxy that records the request line of every connection (CONNECT or
 //! absolute-form) and tunnels CONNECTs to their target.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
