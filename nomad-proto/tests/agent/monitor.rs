@@ -1,19 +1,15 @@
-//! Request building and buffered parsing for the log-stream operations.
+//! `Monitor` and `MonitorExport` (`src/agent/monitor.rs`): their requests (marked as streams for
+//! transports), combinations refused before sending, and a stream body parsed in one piece. The
+//! incremental decoder is tested in `stream_decoder.rs`.
 
 use std::time::Duration;
 
 use nomad_proto::agent::{LogStreamRequest, Monitor, MonitorExport, Target};
 use nomad_proto::http::{Response, StatusCode};
 use nomad_proto::stream::{LogLevel, StreamFormat};
-use nomad_proto::{BuildError, Config, Endpoint, ResponseError, StreamingResponse, WithCallOptions};
+use nomad_proto::{BuildError, Endpoint, ResponseError, StreamingResponse, WithCallOptions};
 
-fn config() -> Config {
-    Config::builder()
-        .address("http://10.0.0.1:4646")
-        .token("t0k3n")
-        .build()
-        .unwrap()
-}
+use crate::common::*;
 
 #[test]
 fn monitor_sends_every_option_as_the_agent_expects() {
@@ -24,13 +20,13 @@ fn monitor_sends_every_option_as_the_agent_expects() {
         .plain(true)
         .target(Target::Server("leader".into()))
         .region("eu");
-    let req = op.to_request(&config()).unwrap();
+    let req = request(&op);
     assert_eq!(req.method(), "GET");
     assert_eq!(
         req.uri(),
-        "http://10.0.0.1:4646/v1/agent/monitor?log_level=warn&log_json=true&log_include_location=true&plain=true&server_id=leader&region=eu"
+        "http://127.0.0.1:4646/v1/agent/monitor?log_level=warn&log_json=true&log_include_location=true&plain=true&server_id=leader&region=eu"
     );
-    assert_eq!(req.headers().get_all("x-nomad-token").iter().count(), 1);
+    assert_eq!(header_values(&req, "x-nomad-token"), [TOKEN]);
     assert!(
         req.extensions().get::<StreamingResponse>().is_some(),
         "marked as a stream for transports"
@@ -42,7 +38,7 @@ fn monitor_sends_every_option_as_the_agent_expects() {
 fn monitor_defaults_send_no_options_and_use_frames() {
     let op = Monitor::new();
     let req = op.to_request(&config()).unwrap();
-    assert_eq!(req.uri(), "http://10.0.0.1:4646/v1/agent/monitor");
+    assert_eq!(req.uri(), "http://127.0.0.1:4646/v1/agent/monitor");
     assert_eq!(op.format(), StreamFormat::Framed);
 }
 
@@ -72,7 +68,7 @@ fn export_sends_its_source_follow_and_a_go_duration() {
     let req = op.to_request(&config()).unwrap();
     assert_eq!(
         req.uri(),
-        "http://10.0.0.1:4646/v1/agent/monitor/export?service_name=nomad.service&follow=true&logs_since=3600s"
+        "http://127.0.0.1:4646/v1/agent/monitor/export?service_name=nomad.service&follow=true&logs_since=3600s"
     );
     let req = MonitorExport::on_disk()
         .logs_since(Duration::from_millis(1500))
@@ -80,7 +76,7 @@ fn export_sends_its_source_follow_and_a_go_duration() {
         .unwrap();
     assert_eq!(
         req.uri(),
-        "http://10.0.0.1:4646/v1/agent/monitor/export?on_disk=true&logs_since=1500ms"
+        "http://127.0.0.1:4646/v1/agent/monitor/export?on_disk=true&logs_since=1500ms"
     );
 }
 

@@ -1,0 +1,156 @@
+//! `ListKeys`, `InstallKey`, `UseKey` and `RemoveKey` (`src/agent/keyring.rs`): requests with
+//! the `{"Key":…}` body, keys refused before sending (and never echoed), answers and errors.
+
+use nomad_proto::agent::{InstallKey, ListKeys, RemoveKey, UseKey};
+use nomad_proto::http::{Method, StatusCode};
+use nomad_proto::Endpoint;
+
+use crate::common::*;
+
+const KEY_16: &str = "HS5lJ+XuTlYKWaeGYyG+/A==";
+
+const KEY_24: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYX";
+
+const KEY_32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+const KEYRING: &str =
+    r#"{"Messages":{},"Keys":{"HS5lJ+XuTlYKWaeGYyG+/A==":3,"z3Vc0nN3ID9u5ZqUdfqVXQ==":2},"NumNodes":3}"#;
+
+#[test]
+fn keyring_list_is_a_get_without_body() {
+    assert_request(
+        &request(&ListKeys::new()),
+        Method::GET,
+        "http://127.0.0.1:4646/v1/agent/keyring/list",
+        "",
+    );
+}
+
+#[test]
+fn keyring_changes_are_puts_with_a_key_body() {
+    let body = format!(r#"{{"Key":"{KEY_16}"}}"#);
+    assert_request(
+        &request(&InstallKey::new(KEY_16)),
+        Method::PUT,
+        "http://127.0.0.1:4646/v1/agent/keyring/install",
+        &body,
+    );
+    assert_request(
+        &request(&UseKey::new(KEY_16)),
+        Method::PUT,
+        "http://127.0.0.1:4646/v1/agent/keyring/use",
+        &body,
+    );
+    assert_request(
+        &request(&RemoveKey::new(KEY_16)),
+        Method::PUT,
+        "http://127.0.0.1:4646/v1/agent/keyring/remove",
+        &body,
+    );
+}
+
+#[test]
+fn keyring_accepts_aes_128_192_and_256_keys() {
+    for key in [KEY_16, KEY_24, KEY_32] {
+        let req = request(&InstallKey::new(key));
+        assert_eq!(req.body(), format!(r#"{{"Key":"{key}"}}"#).as_bytes());
+    }
+}
+
+#[test]
+fn keyring_empty_key_is_rejected_before_sending() {
+    for err in [
+        InstallKey::new("").to_request(&config()).unwrap_err(),
+        UseKey::new("").to_request(&config()).unwrap_err(),
+        RemoveKey::new("").to_request(&config()).unwrap_err(),
+    ] {
+        let (argument, reason) = invalid_argument(err);
+        assert_eq!(argument, "key");
+        assert!(reason.contains("required"), "{reason}");
+    }
+}
+
+#[test]
+fn keyring_malformed_keys_are_rejected_without_echoing_the_key() {
+    let cases = [
+        ("not base64 at all!!", "base64"),
+        ("HS5lJ+XuTlYKWaeGYyG+/A", "base64"),    // padding missing
+        (" HS5lJ+XuTlYKWaeGYyG+/A==", "base64"), // whitespace
+        ("HS5lJ-XuTlYKWaeGYyG_/A==", "base64"),  // URL-safe alphabet
+        ("c2hvcnRrZXk=", "decodes to 8 bytes"),  // 8 bytes
+        (
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ==",
+            "decodes to 34 bytes",
+        ),
+    ];
+    for (key, expected) in cases {
+        let err = InstallKey::new(key).to_request(&config()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(expected), "{key:?}: {text}");
+        assert!(
+            !text.contains(key.trim()),
+            "the key must not appear in the error: {text}"
+        );
+    }
+}
+
+#[test]
+fn keyring_key_is_hidden_from_debug() {
+    let op = InstallKey::new(KEY_16);
+    assert!(!format!("{op:?}").contains("HS5lJ"));
+}
+
+#[test]
+fn keyring_response_parses_and_flags_partially_installed_keys() {
+    for op_response in [
+        ListKeys::new().parse_response(response(200, KEYRING)),
+        InstallKey::new(KEY_16).parse_response(response(200, KEYRING)),
+        UseKey::new(KEY_16).parse_response(response(200, KEYRING)),
+        RemoveKey::new(KEY_16).parse_response(response(200, KEYRING)),
+    ] {
+        let ring = op_response.unwrap();
+        assert_eq!(ring.num_nodes, 3);
+        assert_eq!(ring.keys["HS5lJ+XuTlYKWaeGYyG+/A=="], 3);
+        assert!(ring.messages.is_empty());
+        assert_eq!(
+            ring.partially_installed().collect::<Vec<_>>(),
+            ["z3Vc0nN3ID9u5ZqUdfqVXQ=="]
+        );
+    }
+    let ring = ListKeys::new()
+        .parse_response(response(
+            200,
+            r#"{"Messages":{"nomad-2.global":"key not found"},"Keys":null,"NumNodes":3}"#,
+        ))
+        .unwrap();
+    assert!(ring.keys.is_empty());
+    assert_eq!(ring.messages["nomad-2.global"], "key not found");
+}
+
+#[test]
+fn keyring_errors_keep_their_meaning() {
+    let err = ListKeys::new()
+        .parse_response(text_error(501, "Invalid method"))
+        .unwrap_err();
+    assert!(err.is_wrong_role(), "client-only agent");
+    let err = ListKeys::new()
+        .parse_response(text_error(403, "Permission denied"))
+        .unwrap_err();
+    assert!(err.is_permission_denied());
+    assert_eq!(
+        err.debug_disabled_hint(),
+        None,
+        "the keyring does not depend on enable_debug"
+    );
+    let err = UseKey::new(KEY_16)
+        .parse_response(text_error(500, "2/3 nodes reported failure"))
+        .unwrap_err();
+    assert_eq!(
+        unexpected(&err),
+        (StatusCode::INTERNAL_SERVER_ERROR, "2/3 nodes reported failure")
+    );
+    let err = ListKeys::new()
+        .parse_response(text_error(404, "resource not found"))
+        .unwrap_err();
+    assert!(err.is_not_found());
+}
