@@ -112,19 +112,28 @@ fn read_timeout_is_per_read_not_per_call() {
 #[test]
 fn connect_timeout_when_the_listen_backlog_is_full() {
     // A listener that never accepts: once its backlog is full, the kernel drops new SYNs and
-    // connects hang (on loopback, with no network needed).
+    // connects hang (on loopback, with no network needed; Linux behaviour). Full means two
+    // connects in a row time out: one slow connect on a loaded machine is not enough.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let mut held = Vec::new();
-    loop {
-        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            Ok(s) => held.push(s),
-            Err(_) => break,
+    let mut misses = 0;
+    while misses < 2 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
+            Ok(s) => {
+                held.push(s);
+                misses = 0;
+            }
+            Err(_) => misses += 1,
         }
         assert!(held.len() < 10_000, "the backlog never filled up");
     }
     let bound = Duration::from_millis(400);
-    let c = client(addr, |b| b.connect_timeout(Some(bound)));
+    // A read timeout too, so that a backlog that was not full fails fast instead of waiting.
+    let c = client(addr, |b| {
+        b.connect_timeout(Some(bound))
+            .read_timeout(Some(Duration::from_secs(5)))
+    });
     let (result, elapsed) = timed(|| c.agent().members());
     let err = result.unwrap_err();
     assert_timeout(&err, TimeoutKind::Connect);

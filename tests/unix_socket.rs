@@ -225,8 +225,9 @@ fn connect_timeout_when_the_socket_backlog_is_full() {
             }
         }
     });
+    // Full: no progress for 1.5 s (a starved filler thread on a loaded machine pauses less).
     let mut filled = 0;
-    while let Ok(n) = rx.recv_timeout(Duration::from_millis(500)) {
+    while let Ok(n) = rx.recv_timeout(Duration::from_millis(1_500)) {
         filled = n;
     }
     assert!(filled > 0 && filled < 20_000, "the backlog never filled up ({filled})");
@@ -234,6 +235,8 @@ fn connect_timeout_when_the_socket_backlog_is_full() {
     let c = Client::builder()
         .address(format!("unix://{}", sock.display()))
         .connect_timeout(Some(Duration::from_millis(300)))
+        // So that a backlog that was not full fails fast instead of waiting.
+        .read_timeout(Some(Duration::from_secs(5)))
         .build()
         .unwrap();
     let start = Instant::now();
