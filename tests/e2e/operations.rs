@@ -186,7 +186,6 @@ fn the_test_agent_serves_every_operation() {
 }
 
 #[test]
-#[ignore = "enable after fuzz seeds are keyed by operation name"]
 fn every_operation_is_fuzzed_with_seeds_named_after_it() {
     // `fuzz/fuzz_targets/parse_response.rs` walks OPERATIONS, and `fuzz/seeds/parse_response/`
     // holds at least one seed `<OperationName>-<n>` per operation.
