@@ -3,6 +3,8 @@
 
 use http::StatusCode;
 
+use crate::stream::{floor_char_boundary, StreamError};
+
 /// A request could not be built: a setting or an argument cannot go on the wire.
 ///
 /// Messages never contain the ACL token or a password.
@@ -114,7 +116,7 @@ pub enum ResponseError {
     /// A log stream (`/v1/agent/monitor`) broke off mid-frame or carried something that is not a
     /// frame (such as an error the agent appended after streaming started).
     #[error("log stream error")]
-    Stream(#[source] crate::stream::StreamError),
+    Stream(#[source] StreamError),
     /// `PUT /v1/agent/join` answered 200 but reported a failure in its `error` field.
     #[error("join failed ({num_joined} joined): {message}")]
     JoinFailed {
@@ -158,16 +160,6 @@ fn debug_hint(endpoint: &str, capability: &str) -> String {
         "{endpoint} needs `enable_debug = true` in the agent configuration when ACLs are disabled, \
          or an ACL token with {capability} when they are enabled"
     )
-}
-
-/// The largest char boundary of `s` at or below `max` (for cutting text without splitting a
-/// character).
-pub(crate) fn floor_char_boundary(s: &str, max: usize) -> usize {
-    let mut end = max.min(s.len());
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    end
 }
 
 struct BodySnippet<'a>(&'a str);

@@ -1,0 +1,588 @@
+//! [`LogDecoder`]: pushed bytes in, complete [`LogLine`]s out, for both stream formats.
+
+use std::fmt;
+use std::ops::Range;
+
+use super::error::{snippet, StreamError, SNIPPET_MAX};
+use super::frame::{
+    apply_frame, cut_short, fast_frame, frame_limit, frame_window, invalid_frame, is_json_whitespace,
+    malformed_frame_start, partial_monitor_frame, FrameScan, RawFrame, StreamFormat,
+};
+use super::lines::{LineBuffer, LogLine, LogLineRef};
+
+/// Default for [`LogDecoder::with_max_line_len`]: 1 MiB.
+pub const DEFAULT_MAX_LINE_LEN: usize = 1024 * 1024;
+
+/// Incremental decoder that turns the bytes of a monitor or export stream into [`LogLine`]s.
+///
+/// Call [`push`](Self::push) with each chunk of the response body as it arrives, then call
+/// [`next_line`](Self::next_line) until it returns `Ok(None)`. At the end of the body, call
+/// [`finish`](Self::finish) until it returns `Ok(None)`. The output does not depend on how the
+/// body was split into chunks. See the [module documentation](super) for an example.
+/// [`next_line_ref`](Self::next_line_ref) is a variant of `next_line` that does not allocate.
+///
+/// # Errors and ordering
+///
+/// Errors come in stream order: lines that were complete before the bad input are returned
+/// first, then the error. After an error the decoder stays failed: every later
+/// `next_line`/`finish` call returns the same error, `push` discards its input, and an
+/// unterminated partial line that was pending is dropped.
+///
+/// Text that is not a JSON frame (the agent appends an error message this way if something
+/// fails after streaming has started) is reported as [`StreamError::TrailingText`] once
+/// about 160 bytes of it have arrived or when `finish` is called. Until then `next_line`
+/// returns `Ok(None)`, so the error carries the whole message whatever the chunking.
+///
+/// # Memory
+///
+/// `push` decodes the complete frames of each chunk straight from the caller's bytes and keeps
+/// only an incomplete frame at its end. If you drain `next_line` after each `push`, the decoder
+/// holds at most one incomplete frame (bounded by `2 * max_line_len + 4 KiB`, see
+/// [`StreamError::FrameTooLarge`]), one incomplete line (bounded by `max_line_len`, see
+/// [`StreamError::LineTooLong`]) and the decoded text of the last pushed chunk.
+/// [`buffered_len`](Self::buffered_len) reports the current amount.
+pub struct LogDecoder {
+    format: StreamFormat,
+    max_line_len: usize,
+    max_frame_len: usize,
+    /// Framed mode: the start of an incomplete frame (while `scan` is set), or the start of
+    /// non-frame text (while `in_text` is set).
+    input: Vec<u8>,
+    /// Set while `input` is an incomplete frame.
+    scan: Option<FrameScan>,
+    /// Set once the stream turned out to hold text rather than a frame.
+    in_text: bool,
+    lines: LineBuffer,
+    /// An error `push` ran into, returned once the lines decoded before it are taken.
+    deferred: Option<StreamError>,
+    error: Option<StreamError>,
+    frames: u64,
+    heartbeats: u64,
+    bytes_pushed: u64,
+}
+
+impl fmt::Debug for LogDecoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogDecoder")
+            .field("format", &self.format)
+            .field("max_line_len", &self.max_line_len)
+            .field("frames", &self.frames)
+            .field("heartbeats", &self.heartbeats)
+            .field("bytes_pushed", &self.bytes_pushed)
+            .field("buffered_len", &self.buffered_len())
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogDecoder {
+    /// Creates a decoder for a body in the given format, with a 1 MiB line limit
+    /// ([`DEFAULT_MAX_LINE_LEN`]).
+    pub fn new(format: StreamFormat) -> Self {
+        LogDecoder {
+            format,
+            max_line_len: DEFAULT_MAX_LINE_LEN,
+            max_frame_len: frame_limit(DEFAULT_MAX_LINE_LEN),
+            input: Vec::new(),
+            scan: None,
+            in_text: false,
+            lines: LineBuffer::default(),
+            deferred: None,
+            error: None,
+            frames: 0,
+            heartbeats: 0,
+            bytes_pushed: 0,
+        }
+    }
+
+    /// Sets the longest accepted line, in bytes, not counting the `\n` or `\r\n` terminator.
+    /// A longer line is a [`StreamError::LineTooLong`]. Frames are limited to
+    /// `2 * max_line_len + 4096` bytes ([`StreamError::FrameTooLarge`]). Together these
+    /// bound the decoder's memory use. The default is 1 MiB.
+    #[must_use]
+    pub fn with_max_line_len(mut self, max_line_len: usize) -> Self {
+        self.max_line_len = max_line_len;
+        self.max_frame_len = frame_limit(max_line_len);
+        self
+    }
+
+    /// The stream format given to [`new`](Self::new).
+    pub fn format(&self) -> StreamFormat {
+        self.format
+    }
+
+    /// The line length limit (see [`with_max_line_len`](Self::with_max_line_len)).
+    pub fn max_line_len(&self) -> usize {
+        self.max_line_len
+    }
+
+    /// Number of frames decoded so far, heartbeats included (always 0 for plain streams).
+    /// [`push`](Self::push) decodes the complete frames it is given, so they count as soon as
+    /// they are pushed.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Number of heartbeat frames (`{}`) decoded so far.
+    pub fn heartbeats(&self) -> u64 {
+        self.heartbeats
+    }
+
+    /// Total number of bytes given to [`push`](Self::push), including bytes discarded after
+    /// an error.
+    pub fn bytes_pushed(&self) -> u64 {
+        self.bytes_pushed
+    }
+
+    /// Number of stream bytes the decoder is holding: undecoded input plus decoded text not
+    /// yet returned as lines.
+    pub fn buffered_len(&self) -> usize {
+        self.input.len() + self.lines.pending()
+    }
+
+    /// Gives the decoder the next bytes of the response body. Chunks can be of any size and
+    /// split the stream anywhere (in the middle of a frame, a JSON string, a base64 group or an
+    /// escape). The complete frames are decoded right away, without copying the chunk; an
+    /// incomplete frame at its end is kept until the rest arrives. Call
+    /// [`next_line`](Self::next_line) afterwards to take the lines out: a problem found here is
+    /// reported there, after the lines before it. After an error the bytes are discarded.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.bytes_pushed = self.bytes_pushed.saturating_add(bytes.len() as u64);
+        if self.error.is_some() || self.deferred.is_some() || bytes.is_empty() {
+            return;
+        }
+        match self.format {
+            StreamFormat::Plain => {
+                let start = self.lines.data.len();
+                self.lines.data.extend_from_slice(bytes);
+                self.lines.appended(start);
+            }
+            StreamFormat::Framed => {
+                if self.in_text {
+                    // Only the start of the agent's text is reported: keep what a snippet needs.
+                    let room = (SNIPPET_MAX + 1).saturating_sub(self.input.len());
+                    self.input.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                    return;
+                }
+                if let Err(err) = self.decode_frames(bytes) {
+                    // Nothing after the error is decoded.
+                    self.deferred = Some(err);
+                    self.input = Vec::new();
+                    self.scan = None;
+                }
+            }
+        }
+    }
+
+    /// Returns the next complete line, or `Ok(None)` if more bytes are needed.
+    ///
+    /// # Errors
+    ///
+    /// Any [`StreamError`] except [`Truncated`](StreamError::Truncated), which only `finish`
+    /// returns. After an error, every later call returns the same error.
+    #[inline]
+    pub fn next_line(&mut self) -> Result<Option<LogLine>, StreamError> {
+        Ok(self.checked_step()?.map(|range| self.lines.line(range)))
+    }
+
+    /// The shared start of the line calls: a failed decoder repeats its error; otherwise the
+    /// next complete line's range, and a new error puts the decoder in the failed state.
+    #[inline]
+    fn checked_step(&mut self) -> Result<Option<Range<usize>>, StreamError> {
+        if let Some(err) = &self.error {
+            return Err(err.clone());
+        }
+        self.step().map_err(|err| self.fail(err))
+    }
+
+    /// Like [`next_line`](Self::next_line), but the line borrows from the decoder instead of
+    /// being copied, which avoids an allocation per line.
+    ///
+    /// # Errors
+    ///
+    /// The same as [`next_line`](Self::next_line).
+    #[inline]
+    pub fn next_line_ref(&mut self) -> Result<Option<LogLineRef<'_>>, StreamError> {
+        Ok(self.checked_step()?.map(|range| self.lines.line_ref(range)))
+    }
+
+    /// Call at the end of the body. It returns the remaining complete lines, then the final
+    /// unterminated line if there is one, then `Ok(None)`. Call it until it returns
+    /// `Ok(None)`. It can safely be called again after that. It does not close the decoder:
+    /// bytes pushed afterwards are decoded as a continuation of the stream.
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::Truncated`] if the body ended in the middle of a frame;
+    /// [`StreamError::TrailingText`] if it ended with non-frame text (an agent error);
+    /// otherwise the same errors as [`next_line`](Self::next_line). Lines completed before
+    /// the problem are returned first.
+    pub fn finish(&mut self) -> Result<Option<LogLine>, StreamError> {
+        if let Some(range) = self.checked_step()? {
+            return Ok(Some(self.lines.line(range)));
+        }
+        if self.in_text {
+            let err = self.text_error();
+            return Err(self.fail(err));
+        }
+        let pending = self.input.len();
+        if pending > 0 {
+            let err = malformed_frame_start(frame_window(&self.input, self.max_frame_len), true)
+                .unwrap_or(StreamError::Truncated { pending });
+            return Err(self.fail(err));
+        }
+        match self.lines.take_rest(self.max_line_len) {
+            Ok(line) => Ok(line),
+            Err(err) => Err(self.fail(err)),
+        }
+    }
+
+    fn fail(&mut self, err: StreamError) -> StreamError {
+        self.error = Some(err.clone());
+        self.input = Vec::new();
+        self.scan = None;
+        self.deferred = None;
+        self.lines = LineBuffer::default();
+        err
+    }
+
+    fn text_error(&self) -> StreamError {
+        StreamError::TrailingText {
+            snippet: snippet(&self.input),
+        }
+    }
+
+    /// The next complete line's range in the line buffer, then the error `push` ran into.
+    #[inline]
+    fn step(&mut self) -> Result<Option<Range<usize>>, StreamError> {
+        if let Some(range) = self.lines.take_line(self.max_line_len)? {
+            return Ok(Some(range));
+        }
+        if let Some(err) = self.deferred.take() {
+            return Err(err);
+        }
+        if self.in_text && self.input.len() > SNIPPET_MAX {
+            return Err(self.text_error());
+        }
+        Ok(None)
+    }
+
+    /// Decodes the frames in `bytes` (the next bytes of a framed stream) into the line buffer,
+    /// and keeps an incomplete frame at the end in `input`.
+    fn decode_frames(&mut self, mut bytes: &[u8]) -> Result<(), StreamError> {
+        if let Some(scan) = &mut self.scan {
+            // The rest of the incomplete frame in `input`.
+            let Some(end) = scan.feed(bytes) else {
+                self.input.extend_from_slice(bytes);
+                return self.check_incomplete();
+            };
+            self.input.extend_from_slice(&bytes[..end]);
+            bytes = &bytes[end..];
+            self.scan = None;
+            let frame = std::mem::take(&mut self.input);
+            let (start, partial) = (self.lines.data.len(), self.lines.partial());
+            let decoded = self.complete_frame(&frame);
+            self.input = frame;
+            self.input.clear();
+            decoded?;
+            self.check_lines(start, partial)?;
+        }
+        loop {
+            // Skip whitespace between frames (only present in `?pretty` output).
+            let Some(skip) = bytes.iter().position(|&b| !is_json_whitespace(b)) else {
+                return Ok(());
+            };
+            bytes = &bytes[skip..];
+            if bytes[0] != b'{' {
+                self.in_text = true;
+                self.input.extend_from_slice(&bytes[..bytes.len().min(SNIPPET_MAX + 1)]);
+                return Ok(());
+            }
+            let (start, partial) = (self.lines.data.len(), self.lines.partial());
+            match self.next_frame(bytes)? {
+                Some(len) => bytes = &bytes[len..],
+                None => return Ok(()),
+            }
+            self.check_lines(start, partial)?;
+        }
+    }
+
+    /// After a frame appended `lines.data[start..]`: stops decoding at the first frame that
+    /// makes a line too long (the error itself comes from `take_line`, after the lines before
+    /// it), so that no frame after it is counted. `partial`: the length of the incomplete line
+    /// before the frame.
+    fn check_lines(&self, start: usize, partial: usize) -> Result<(), StreamError> {
+        let limit = self.max_line_len;
+        let added = self.lines.data.len() - start;
+        // No line can be longer than the incomplete one plus the frame's data.
+        if partial + added > limit && self.lines.overlong(start, partial, limit) {
+            return Err(StreamError::LineTooLong { limit });
+        }
+        Ok(())
+    }
+
+    /// Decodes the frame at the start of `rest`. Returns its length, or `None` if it is
+    /// incomplete (it is then kept in `input`, with `rest`).
+    fn next_frame(&mut self, rest: &[u8]) -> Result<Option<usize>, StreamError> {
+        if let Some(len) = fast_frame(
+            rest,
+            self.max_frame_len,
+            &mut self.lines,
+            &mut self.frames,
+            &mut self.heartbeats,
+        ) {
+            return Ok(Some(len));
+        }
+        let window = frame_window(rest, self.max_frame_len);
+        let scan = if let Some(scan) = partial_monitor_frame(rest, window.len()) {
+            // What the parser and the scan below would find, without running them.
+            scan
+        } else {
+            // Parse no further than the frame limit, as the incremental path does.
+            let mut frames = serde_json::Deserializer::from_slice(window).into_iter::<RawFrame<'_>>();
+            match frames.next() {
+                Some(Ok(raw)) => {
+                    let len = frames.byte_offset();
+                    if len > self.max_frame_len {
+                        return Err(StreamError::FrameTooLarge {
+                            limit: self.max_frame_len,
+                        });
+                    }
+                    apply_frame(raw, &mut self.lines, &mut self.frames, &mut self.heartbeats)?;
+                    return Ok(Some(len));
+                }
+                Some(Err(err)) if !cut_short(&err, window) => return Err(invalid_frame(window, err)),
+                _ => {
+                    // Incomplete frame: from now on scan only the new bytes until it is complete.
+                    // What has arrived was just parsed: re-check it once it has doubled.
+                    let mut scan = FrameScan::new(window.len());
+                    if let Some(len) = scan.feed(rest) {
+                        self.complete_frame(&rest[..len])?;
+                        return Ok(Some(len));
+                    }
+                    scan
+                }
+            }
+        };
+        self.scan = Some(scan);
+        self.input.extend_from_slice(rest);
+        self.check_incomplete()?;
+        Ok(None)
+    }
+
+    /// Decodes a frame the scan found complete.
+    fn complete_frame(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
+        if bytes.len() > self.max_frame_len {
+            return Err(StreamError::FrameTooLarge {
+                limit: self.max_frame_len,
+            });
+        }
+        if let Some(fast_len) = fast_frame(
+            bytes,
+            self.max_frame_len,
+            &mut self.lines,
+            &mut self.frames,
+            &mut self.heartbeats,
+        ) {
+            // A frame the fast path takes has no escapes, so the scan ended it at the same `}`.
+            debug_assert_eq!(fast_len, bytes.len());
+            return Ok(());
+        }
+        let raw: RawFrame<'_> = serde_json::from_slice(bytes).map_err(|e| invalid_frame(bytes, e))?;
+        apply_frame(raw, &mut self.lines, &mut self.frames, &mut self.heartbeats)
+    }
+
+    /// Checks the incomplete frame in `input`. The scan only balances quotes and braces, so a
+    /// malformed frame could swallow the rest of the stream. What has arrived is re-checked
+    /// with the parser each time it doubles (linear in total): a bad frame fails as the
+    /// whole-body parse would.
+    fn check_incomplete(&mut self) -> Result<(), StreamError> {
+        let Some(scan) = &mut self.scan else {
+            return Ok(());
+        };
+        let rest = &self.input[..];
+        let too_large = rest.len() > self.max_frame_len;
+        if too_large || rest.len() >= scan.checked.saturating_mul(2) {
+            scan.checked = rest.len();
+            if let Some(err) = malformed_frame_start(frame_window(rest, self.max_frame_len), false) {
+                return Err(err);
+            }
+        }
+        if too_large {
+            return Err(StreamError::FrameTooLarge {
+                limit: self.max_frame_len,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    use super::super::frame::BASE64;
+
+    /// Everything a decoder yields for `body` pushed in `chunk`-byte pieces: lines with their
+    /// offset and file, counters, and the error kind that stopped it.
+    fn decode_all(body: &[u8], chunk: usize) -> (Vec<LogLine>, u64, u64, Option<String>) {
+        let mut decoder = LogDecoder::new(StreamFormat::Framed).with_max_line_len(4096);
+        let mut lines = Vec::new();
+        let mut error = None;
+        'outer: for piece in body.chunks(chunk) {
+            decoder.push(piece);
+            loop {
+                match decoder.next_line() {
+                    Ok(Some(line)) => lines.push(line),
+                    Ok(None) => break,
+                    Err(e) => {
+                        error = Some(e);
+                        break 'outer;
+                    }
+                }
+            }
+        }
+        if error.is_none() {
+            loop {
+                match decoder.finish() {
+                    Ok(Some(line)) => lines.push(line),
+                    Ok(None) => break,
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        let kind = error.map(|e| format!("{e:?}").split([' ', '{', '(']).next().unwrap_or("").to_owned());
+        (lines, decoder.frames(), decoder.heartbeats(), kind)
+    }
+
+    #[test]
+    fn the_monitor_frame_fast_path_gives_what_the_json_parser_gives() {
+        // Frames the fast path takes or must refuse; each body is also decoded with a space
+        // after every `{`, which keeps the JSON equal but sends every frame to the parser.
+        let frame = |data: &str| format!(r#"{{"Data":"{data}","FileEvent":"log"}}"#);
+        let b64 = |text: &str| BASE64.encode(text);
+        let bodies = [
+            [
+                frame(&b64("one\ntwo\n")),
+                "{}".into(),
+                frame(&b64("thr")),
+                frame(&b64("ee\n")),
+            ]
+            .concat(),
+            // Unpadded, escaped `/`, escaped quote, other shapes, export-style frames.
+            [
+                frame(b64("abcd\n").trim_end_matches('=')),
+                frame(&b64("x??>\n").replace('/', "\\/")),
+            ]
+            .concat(),
+            [frame(&b64("a\n")), r#"{"Data":"YQ\"==","FileEvent":"log"}"#.into()].concat(),
+            [
+                frame(&b64("a\n")),
+                r#"{"Data":"YQo=","FileEvent":"log","File":"x.log"}"#.into(),
+            ]
+            .concat(),
+            [
+                r#"{"Offset":3,"Data":"YQo=","File":"nomad.log"}"#.to_owned(),
+                frame(&b64("b\n")),
+            ]
+            .concat(),
+            [
+                frame(&b64("a\n")),
+                r#"{"Data":"","FileEvent":"log"}"#.into(),
+                frame(&b64("b")),
+            ]
+            .concat(),
+            [frame(&b64("a\n")), r#"{"Data":"YQo=","FileEvent":"logs"}"#.into()].concat(),
+            // Invalid: bad base64, non-canonical trailing bits, raw control character, a cut frame.
+            [frame(&b64("a\n")), frame("not*base64")].concat(),
+            [frame(&b64("a\n")), frame("YR==")].concat(),
+            [frame(&b64("a\n")), frame("YQ\no=")].concat(),
+            [frame(&b64("a\n")), r#"{"Data":"YQo="#.into()].concat(),
+            [frame(&b64("a\n")), "{}".into(), "{}trailing agent error".into()].concat(),
+        ];
+        for body in &bodies {
+            let parsed = body.replace('{', "{ ");
+            for chunk in [1, 3, 7, 16, 1 << 20] {
+                let fast = decode_all(body.as_bytes(), chunk);
+                let slow = decode_all(parsed.as_bytes(), chunk);
+                assert_eq!(fast, slow, "{body} in {chunk}-byte chunks");
+            }
+        }
+    }
+
+    /// `push` decodes eagerly, so what a rejected frame decoded before failing must not reach
+    /// the lines before the error. The `base64` fallback appends the groups before a bad symbol.
+    #[test]
+    fn a_rejected_frame_adds_nothing_to_the_lines_before_it() {
+        let frame = |data: &str| format!(r#"{{"Data":"{data}","FileEvent":"log"}}"#);
+        // "good\n" and a partial line just under the limit (4096), then "\n01" and an invalid
+        // symbol: with those bytes the partial line would be too long, or become a line.
+        let text = format!("good\n{}", "p".repeat(4090));
+        let body = [frame(&BASE64.encode(text)), frame("CjAxMj}M0NTY3ODkNCg==")].concat();
+        for body in [body.clone(), body.replace('{', "{ ")] {
+            for chunk in [1, 5, 37, 1 << 20] {
+                let (lines, frames, _, error) = decode_all(body.as_bytes(), chunk);
+                let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+                assert_eq!(texts, ["good"], "{body} in {chunk}-byte chunks");
+                assert_eq!(error.as_deref(), Some("InvalidBase64"));
+                assert_eq!(frames, 2);
+            }
+        }
+    }
+
+    /// A line over the limit stops decoding at the frame that made it too long, as when frames
+    /// were decoded one at a time: the counters do not depend on how many frames one push held.
+    #[test]
+    fn counters_stop_at_the_frame_that_made_a_line_too_long() {
+        let frame = |data: &[u8]| format!(r#"{{"Data":"{}","FileEvent":"log"}}"#, BASE64.encode(data));
+        let cases = [
+            // The line ends in a later frame: too long once its `\n` arrives (frame 4).
+            (
+                [
+                    frame(b"short\n"),
+                    frame(&[b'x'; 4097]),
+                    "{}".into(),
+                    frame(b"\n"),
+                    "{}".into(),
+                ]
+                .concat(),
+                4,
+                1,
+            ),
+            // No `\n` yet: too long once more than `limit + 1` bytes are pending (frame 3).
+            (
+                [
+                    frame(b"short\n"),
+                    frame(&[b'x'; 4000]),
+                    frame(&[b'x'; 100]),
+                    "{}".into(),
+                ]
+                .concat(),
+                3,
+                0,
+            ),
+            // A long line in the middle of one frame's data (frame 2).
+            (
+                [
+                    frame(b"a\n"),
+                    frame(&[b"b\n", &[b'y'; 4097][..], b"\nc\n"].concat()),
+                    "{}".into(),
+                ]
+                .concat(),
+                2,
+                0,
+            ),
+        ];
+        for (body, frames, heartbeats) in cases {
+            for chunk in [1, 7, 999, 1 << 20] {
+                let (_, f, h, error) = decode_all(body.as_bytes(), chunk);
+                assert_eq!(error.as_deref(), Some("LineTooLong"), "{chunk}-byte chunks");
+                assert_eq!((f, h), (frames, heartbeats), "{chunk}-byte chunks");
+            }
+        }
+    }
+}

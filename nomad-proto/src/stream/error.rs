@@ -1,0 +1,129 @@
+//! The decoder's error type, and the helpers that cut stream content into short snippets for it.
+//!
+//! This is the bottom layer of the stream module: it imports nothing from the other files.
+
+use std::sync::Arc;
+
+/// Maximum number of stream bytes copied into an error snippet.
+pub(super) const SNIPPET_MAX: usize = 160;
+
+/// Hard cap (in bytes) on a snippet after lossy UTF-8 conversion.
+const SNIPPET_HARD_MAX: usize = 200;
+
+/// Error from decoding a log stream or parsing a log record.
+///
+/// Snippets of stream content are converted to UTF-8 lossily and cut to about 200 bytes.
+/// Messages print them in `{:?}` form, so control characters are escaped. The type is
+/// `Clone` (the `serde_json` source is behind an [`Arc`]), so a failed [`LogDecoder`](super::LogDecoder) can
+/// return the same error from every later call.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// A frame is not valid JSON, or is not a valid `StreamFrame` (for example, `Offset` is not
+    /// an integer).
+    #[error("invalid json frame in log stream near {snippet:?}")]
+    InvalidFrame {
+        /// Stream bytes around the point where parsing failed.
+        snippet: String,
+        /// The JSON parser's error.
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+    /// A frame's `Data` field is not valid base64.
+    #[error("invalid base64 in log stream frame data ({detail}) near {snippet:?}")]
+    InvalidBase64 {
+        /// The base64 decoder's description of the problem (position and symbol).
+        detail: String,
+        /// Part of the `Data` string around the invalid input.
+        snippet: String,
+    },
+    /// The stream ended (see [`LogDecoder::finish`](super::LogDecoder::finish)) in the middle of a frame.
+    #[error("log stream ended in the middle of a frame ({pending} bytes of an incomplete frame)")]
+    Truncated {
+        /// How many bytes of the incomplete frame had been received.
+        pending: usize,
+    },
+    /// A line is longer than the decoder's limit ([`LogDecoder::with_max_line_len`](super::LogDecoder::with_max_line_len)).
+    #[error("log line longer than {limit} bytes")]
+    LineTooLong {
+        /// The limit in bytes, not counting the line terminator.
+        limit: usize,
+    },
+    /// A single frame is larger than the decoder allows (`2 * max_line_len` + 4 KiB).
+    #[error("log stream frame larger than {limit} bytes")]
+    FrameTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Text that is not a JSON frame appeared where a frame should start. The agent appends
+    /// the text of an error that happens after streaming has started to the body this way.
+    #[error("unexpected text in log stream (probably an error reported by the agent): {snippet:?}")]
+    TrailingText {
+        /// The start of the text.
+        snippet: String,
+    },
+    /// A line is not a valid hclog JSON record (see [`LogRecord::parse`](super::LogRecord::parse)).
+    #[error("invalid log record: {reason} near {snippet:?}")]
+    InvalidRecord {
+        /// What is wrong, e.g. `not a json object` or `missing "@message"`.
+        reason: String,
+        /// The start of the line, or the offending value.
+        snippet: String,
+        /// The JSON parser's error, when the line is not valid JSON.
+        #[source]
+        source: Option<Arc<serde_json::Error>>,
+    },
+}
+
+/// Lossy-UTF-8 excerpt of `bytes`: at most [`SNIPPET_MAX`] input bytes and about
+/// [`SNIPPET_HARD_MAX`] output bytes, with `…` marking where it was cut.
+pub(super) fn snippet(bytes: &[u8]) -> String {
+    let cut = bytes.len().min(SNIPPET_MAX);
+    let mut s = String::from_utf8_lossy(&bytes[..cut]).into_owned();
+    let mut truncated = cut < bytes.len();
+    if s.len() > SNIPPET_HARD_MAX {
+        let end = floor_char_boundary(&s, SNIPPET_HARD_MAX);
+        s.truncate(end);
+        truncated = true;
+    }
+    if truncated {
+        s.push('…');
+    }
+    s
+}
+
+/// Excerpt of `bytes` around byte `index`, marked with a leading `…` if it does not start at 0.
+pub(super) fn snippet_around(bytes: &[u8], index: usize) -> String {
+    let index = index.min(bytes.len());
+    let start = index.saturating_sub(SNIPPET_MAX / 2);
+    let s = snippet(&bytes[start..]);
+    if start > 0 {
+        format!("…{s}")
+    } else {
+        s
+    }
+}
+
+/// The largest char boundary of `s` at or below `max` (for cutting text without splitting a
+/// character).
+pub(crate) fn floor_char_boundary(s: &str, max: usize) -> usize {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_bounded_and_lossy() {
+        let s = snippet(&[0xff; 1000]);
+        assert!(s.len() <= SNIPPET_HARD_MAX + '…'.len_utf8());
+        assert!(s.starts_with('\u{fffd}'));
+        assert_eq!(snippet(b"short"), "short");
+        assert!(snippet_around(&[b'x'; 1000], 500).starts_with('…'));
+    }
+}

@@ -1,0 +1,215 @@
+//! Log levels and hclog JSON records: what one line of a `log_json=true` stream holds.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use super::error::{floor_char_boundary, snippet, StreamError};
+
+/// An hclog log level: the `log_level` query parameter of `/v1/agent/monitor`, and the
+/// `@level` of a JSON log record.
+///
+/// Levels are ordered by severity: `Trace < Debug < Info < Warn < Error`.
+///
+/// ```rust
+/// use nomad_proto::stream::LogLevel;
+///
+/// assert_eq!("WARN".parse::<LogLevel>(), Ok(LogLevel::Warn));
+/// assert_eq!("warning".parse::<LogLevel>(), Ok(LogLevel::Warn));
+/// assert_eq!(LogLevel::Debug.as_str(), "debug");
+/// assert!(LogLevel::Error > LogLevel::Info);
+/// assert!("verbose".parse::<LogLevel>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    /// `trace`
+    Trace,
+    /// `debug`
+    Debug,
+    /// `info` (the agent's default for `log_level`)
+    Info,
+    /// `warn`
+    Warn,
+    /// `error`
+    Error,
+}
+
+impl LogLevel {
+    /// All levels, from least to most severe.
+    pub const ALL: [LogLevel; 5] = [
+        LogLevel::Trace,
+        LogLevel::Debug,
+        LogLevel::Info,
+        LogLevel::Warn,
+        LogLevel::Error,
+    ];
+
+    /// The lowercase name hclog uses (`"trace"`, `"debug"`, `"info"`, `"warn"`, `"error"`).
+    /// The agent accepts it as a `log_level` value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Error from parsing a [`LogLevel`]: the name is not one of `trace`, `debug`, `info`,
+/// `warn` (or `warning`), `error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown log level {input:?} (expected trace, debug, info, warn or error)")]
+pub struct ParseLogLevelError {
+    input: String,
+}
+
+impl ParseLogLevelError {
+    /// The rejected input (cut to 64 bytes).
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+}
+
+impl FromStr for LogLevel {
+    type Err = ParseLogLevelError;
+
+    /// Parses a level name, ignoring ASCII case and surrounding whitespace. `warning` is
+    /// accepted for [`LogLevel::Warn`]. Anything else, such as `verbose`, `off` or `""`,
+    /// is an error.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let name = s.trim();
+        let level = [
+            ("trace", LogLevel::Trace),
+            ("debug", LogLevel::Debug),
+            ("info", LogLevel::Info),
+            ("warn", LogLevel::Warn),
+            ("warning", LogLevel::Warn),
+            ("error", LogLevel::Error),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, level)| level);
+        level.ok_or_else(|| {
+            let end = floor_char_boundary(s, 64);
+            ParseLogLevelError {
+                input: s[..end].to_owned(),
+            }
+        })
+    }
+}
+
+/// One hclog JSON log record: a line of a stream requested with `log_json=true`, such as
+/// `{"@level":"info","@message":"agent: started","@module":"agent","@timestamp":"2024-05-01T10:00:00.000000Z"}`.
+///
+/// ```rust
+/// use nomad_proto::stream::{LogLevel, LogRecord};
+///
+/// let record = LogRecord::parse(
+///     r#"{"@level":"warn","@message":"client: slow heartbeat","@module":"client","@timestamp":"2024-05-01T10:00:00.000000Z","ttl":"10s"}"#,
+/// )?;
+/// assert_eq!(record.level, LogLevel::Warn);
+/// assert_eq!(record.message, "client: slow heartbeat");
+/// assert_eq!(record.module.as_deref(), Some("client"));
+/// assert_eq!(record.fields["ttl"], "10s");
+/// # Ok::<(), nomad_proto::stream::StreamError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRecord {
+    /// `@timestamp`, as sent (hclog format `2006-01-02T15:04:05.000000Z07:00`). Empty if the
+    /// record has none.
+    pub timestamp: String,
+    /// `@level`.
+    pub level: LogLevel,
+    /// `@message`.
+    pub message: String,
+    /// `@module`: the logger name, e.g. `agent` or `client.alloc_runner`. hclog leaves it out
+    /// for the unnamed root logger.
+    pub module: Option<String>,
+    /// `@caller` (`file.go:123`): present with `log_include_location=true`.
+    pub caller: Option<String>,
+    /// All other keys: the message's key/value arguments, plus any other `@`-keys hclog adds
+    /// (such as `@warn`).
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LogRecord {
+    /// Parses one line of a `log_json=true` stream.
+    ///
+    /// `@level` and `@message` are required strings, and `@level` must be one of the five
+    /// [`LogLevel`]s. hclog also writes `"all"` for messages logged with no level, but the
+    /// agent never sends those, so any other level is an error rather than a catch-all
+    /// variant. `@timestamp`, `@module` and `@caller` are optional, but must be strings if
+    /// present.
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::InvalidRecord`] if the line is not a JSON object or breaks the rules
+    /// above. Plain-text (non-JSON) log lines always fail.
+    pub fn parse(line: &str) -> Result<Self, StreamError> {
+        let mut map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).map_err(|e| StreamError::InvalidRecord {
+                reason: "not a json object".to_owned(),
+                snippet: snippet(line.as_bytes()),
+                source: Some(Arc::new(e)),
+            })?;
+        let level_name = take_string(&mut map, "@level", line)?.ok_or_else(|| missing_key("@level", line))?;
+        let level = level_name.parse::<LogLevel>().map_err(|_| StreamError::InvalidRecord {
+            reason: "unknown \"@level\"".to_owned(),
+            snippet: snippet(level_name.as_bytes()),
+            source: None,
+        })?;
+        let message = take_string(&mut map, "@message", line)?.ok_or_else(|| missing_key("@message", line))?;
+        let timestamp = take_string(&mut map, "@timestamp", line)?.unwrap_or_default();
+        let module = take_string(&mut map, "@module", line)?;
+        let caller = take_string(&mut map, "@caller", line)?;
+        Ok(LogRecord {
+            timestamp,
+            level,
+            message,
+            module,
+            caller,
+            fields: map,
+        })
+    }
+}
+
+impl FromStr for LogRecord {
+    type Err = StreamError;
+
+    /// Same as [`LogRecord::parse`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LogRecord::parse(s)
+    }
+}
+
+fn missing_key(key: &str, line: &str) -> StreamError {
+    StreamError::InvalidRecord {
+        reason: format!("missing {key:?}"),
+        snippet: snippet(line.as_bytes()),
+        source: None,
+    }
+}
+
+fn take_string(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    line: &str,
+) -> Result<Option<String>, StreamError> {
+    match map.remove(key) {
+        None => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(StreamError::InvalidRecord {
+            reason: format!("{key:?} is not a string"),
+            snippet: snippet(line.as_bytes()),
+            source: None,
+        }),
+    }
+}
