@@ -5,8 +5,7 @@ use std::ops::Range;
 
 use super::error::{snippet, StreamError, SNIPPET_MAX};
 use super::frame::{
-    apply_frame, cut_short, fast_frame, frame_limit, frame_window, invalid_frame, is_json_whitespace,
-    malformed_frame_start, partial_monitor_frame, FrameScan, RawFrame, StreamFormat,
+    frame_limit, frame_window, is_json_whitespace, malformed_frame_start, FrameScan, FrameStart, Output, StreamFormat,
 };
 use super::lines::{LineBuffer, LogLine, LogLineRef};
 
@@ -45,20 +44,28 @@ pub struct LogDecoder {
     format: StreamFormat,
     max_line_len: usize,
     max_frame_len: usize,
-    /// Framed mode: the start of an incomplete frame (while `scan` is set), or the start of
-    /// non-frame text (while `in_text` is set).
+    /// Framed streams: what `input` holds.
+    pending: Pending,
+    /// Framed streams: bytes kept from earlier pushes (see [`Pending`]); empty otherwise.
     input: Vec<u8>,
-    /// Set while `input` is an incomplete frame.
-    scan: Option<FrameScan>,
-    /// Set once the stream turned out to hold text rather than a frame.
-    in_text: bool,
-    lines: LineBuffer,
+    /// The decoded text and the frame counts.
+    out: Output,
     /// An error `push` ran into, returned once the lines decoded before it are taken.
     deferred: Option<StreamError>,
+    /// Set once an error has been returned: every later call returns it again.
     error: Option<StreamError>,
-    frames: u64,
-    heartbeats: u64,
     bytes_pushed: u64,
+}
+
+/// What the bytes a framed stream's decoder keeps between pushes (its `input`) are.
+enum Pending {
+    /// Nothing is kept: the next byte starts a frame (or the whitespace between frames).
+    Nothing,
+    /// `input` is the start of a frame that has not ended yet; the scan knows where it stands.
+    Frame(FrameScan),
+    /// The stream turned out to hold text rather than a frame (an error the agent appended):
+    /// `input` is the start of that text, as much as the error message shows.
+    Text,
 }
 
 impl fmt::Debug for LogDecoder {
@@ -66,8 +73,8 @@ impl fmt::Debug for LogDecoder {
         f.debug_struct("LogDecoder")
             .field("format", &self.format)
             .field("max_line_len", &self.max_line_len)
-            .field("frames", &self.frames)
-            .field("heartbeats", &self.heartbeats)
+            .field("frames", &self.out.frames)
+            .field("heartbeats", &self.out.heartbeats)
             .field("bytes_pushed", &self.bytes_pushed)
             .field("buffered_len", &self.buffered_len())
             .field("error", &self.error)
@@ -83,14 +90,11 @@ impl LogDecoder {
             format,
             max_line_len: DEFAULT_MAX_LINE_LEN,
             max_frame_len: frame_limit(DEFAULT_MAX_LINE_LEN),
+            pending: Pending::Nothing,
             input: Vec::new(),
-            scan: None,
-            in_text: false,
-            lines: LineBuffer::default(),
+            out: Output::default(),
             deferred: None,
             error: None,
-            frames: 0,
-            heartbeats: 0,
             bytes_pushed: 0,
         }
     }
@@ -120,12 +124,12 @@ impl LogDecoder {
     /// [`push`](Self::push) decodes the complete frames it is given, so they count as soon as
     /// they are pushed.
     pub fn frames(&self) -> u64 {
-        self.frames
+        self.out.frames
     }
 
     /// Number of heartbeat frames (`{}`) decoded so far.
     pub fn heartbeats(&self) -> u64 {
-        self.heartbeats
+        self.out.heartbeats
     }
 
     /// Total number of bytes given to [`push`](Self::push), including bytes discarded after
@@ -137,7 +141,7 @@ impl LogDecoder {
     /// Number of stream bytes the decoder is holding: undecoded input plus decoded text not
     /// yet returned as lines.
     pub fn buffered_len(&self) -> usize {
-        self.input.len() + self.lines.pending()
+        self.input.len() + self.out.lines.pending()
     }
 
     /// Gives the decoder the next bytes of the response body. Chunks can be of any size and
@@ -153,12 +157,13 @@ impl LogDecoder {
         }
         match self.format {
             StreamFormat::Plain => {
-                let start = self.lines.data.len();
-                self.lines.data.extend_from_slice(bytes);
-                self.lines.appended(start);
+                let lines = &mut self.out.lines;
+                let start = lines.data.len();
+                lines.data.extend_from_slice(bytes);
+                lines.appended(start);
             }
             StreamFormat::Framed => {
-                if self.in_text {
+                if let Pending::Text = self.pending {
                     // Only the start of the agent's text is reported: keep what a snippet needs.
                     let room = (SNIPPET_MAX + 1).saturating_sub(self.input.len());
                     self.input.extend_from_slice(&bytes[..bytes.len().min(room)]);
@@ -167,8 +172,8 @@ impl LogDecoder {
                 if let Err(err) = self.decode_frames(bytes) {
                     // Nothing after the error is decoded.
                     self.deferred = Some(err);
+                    self.pending = Pending::Nothing;
                     self.input = Vec::new();
-                    self.scan = None;
                 }
             }
         }
@@ -182,7 +187,7 @@ impl LogDecoder {
     /// returns. After an error, every later call returns the same error.
     #[inline]
     pub fn next_line(&mut self) -> Result<Option<LogLine>, StreamError> {
-        Ok(self.checked_step()?.map(|range| self.lines.line(range)))
+        Ok(self.checked_step()?.map(|range| self.out.lines.line(range)))
     }
 
     /// The shared start of the line calls: a failed decoder repeats its error; otherwise the
@@ -203,7 +208,7 @@ impl LogDecoder {
     /// The same as [`next_line`](Self::next_line).
     #[inline]
     pub fn next_line_ref(&mut self) -> Result<Option<LogLineRef<'_>>, StreamError> {
-        Ok(self.checked_step()?.map(|range| self.lines.line_ref(range)))
+        Ok(self.checked_step()?.map(|range| self.out.lines.line_ref(range)))
     }
 
     /// Call at the end of the body. It returns the remaining complete lines, then the final
@@ -219,19 +224,24 @@ impl LogDecoder {
     /// the problem are returned first.
     pub fn finish(&mut self) -> Result<Option<LogLine>, StreamError> {
         if let Some(range) = self.checked_step()? {
-            return Ok(Some(self.lines.line(range)));
+            return Ok(Some(self.out.lines.line(range)));
         }
-        if self.in_text {
-            let err = self.text_error();
-            return Err(self.fail(err));
+        match self.pending {
+            Pending::Nothing => {}
+            Pending::Frame(_) => {
+                let err = malformed_frame_start(frame_window(&self.input, self.max_frame_len), true).unwrap_or(
+                    StreamError::Truncated {
+                        pending: self.input.len(),
+                    },
+                );
+                return Err(self.fail(err));
+            }
+            Pending::Text => {
+                let err = self.text_error();
+                return Err(self.fail(err));
+            }
         }
-        let pending = self.input.len();
-        if pending > 0 {
-            let err = malformed_frame_start(frame_window(&self.input, self.max_frame_len), true)
-                .unwrap_or(StreamError::Truncated { pending });
-            return Err(self.fail(err));
-        }
-        match self.lines.take_rest(self.max_line_len) {
+        match self.out.lines.take_rest(self.max_line_len) {
             Ok(line) => Ok(line),
             Err(err) => Err(self.fail(err)),
         }
@@ -239,10 +249,10 @@ impl LogDecoder {
 
     fn fail(&mut self, err: StreamError) -> StreamError {
         self.error = Some(err.clone());
+        self.pending = Pending::Nothing;
         self.input = Vec::new();
-        self.scan = None;
         self.deferred = None;
-        self.lines = LineBuffer::default();
+        self.out.lines = LineBuffer::default();
         err
     }
 
@@ -255,13 +265,13 @@ impl LogDecoder {
     /// The next complete line's range in the line buffer, then the error `push` ran into.
     #[inline]
     fn step(&mut self) -> Result<Option<Range<usize>>, StreamError> {
-        if let Some(range) = self.lines.take_line(self.max_line_len)? {
+        if let Some(range) = self.out.lines.take_line(self.max_line_len)? {
             return Ok(Some(range));
         }
         if let Some(err) = self.deferred.take() {
             return Err(err);
         }
-        if self.in_text && self.input.len() > SNIPPET_MAX {
+        if matches!(self.pending, Pending::Text) && self.input.len() > SNIPPET_MAX {
             return Err(self.text_error());
         }
         Ok(None)
@@ -270,7 +280,7 @@ impl LogDecoder {
     /// Decodes the frames in `bytes` (the next bytes of a framed stream) into the line buffer,
     /// and keeps an incomplete frame at the end in `input`.
     fn decode_frames(&mut self, mut bytes: &[u8]) -> Result<(), StreamError> {
-        if let Some(scan) = &mut self.scan {
+        if let Pending::Frame(scan) = &mut self.pending {
             // The rest of the incomplete frame in `input`.
             let Some(end) = scan.feed(bytes) else {
                 self.input.extend_from_slice(bytes);
@@ -278,11 +288,9 @@ impl LogDecoder {
             };
             self.input.extend_from_slice(&bytes[..end]);
             bytes = &bytes[end..];
-            self.scan = None;
-            let frame = std::mem::take(&mut self.input);
-            let (start, partial) = (self.lines.data.len(), self.lines.partial());
-            let decoded = self.complete_frame(&frame);
-            self.input = frame;
+            self.pending = Pending::Nothing;
+            let (start, partial) = (self.out.lines.data.len(), self.out.lines.partial());
+            let decoded = self.out.complete_frame(&self.input, self.max_frame_len);
             self.input.clear();
             decoded?;
             self.check_lines(start, partial)?;
@@ -294,14 +302,18 @@ impl LogDecoder {
             };
             bytes = &bytes[skip..];
             if bytes[0] != b'{' {
-                self.in_text = true;
+                self.pending = Pending::Text;
                 self.input.extend_from_slice(&bytes[..bytes.len().min(SNIPPET_MAX + 1)]);
                 return Ok(());
             }
-            let (start, partial) = (self.lines.data.len(), self.lines.partial());
-            match self.next_frame(bytes)? {
-                Some(len) => bytes = &bytes[len..],
-                None => return Ok(()),
+            let (start, partial) = (self.out.lines.data.len(), self.out.lines.partial());
+            match self.out.frame(bytes, self.max_frame_len)? {
+                FrameStart::Complete(len) => bytes = &bytes[len..],
+                FrameStart::Incomplete(scan) => {
+                    self.pending = Pending::Frame(scan);
+                    self.input.extend_from_slice(bytes);
+                    return self.check_incomplete();
+                }
             }
             self.check_lines(start, partial)?;
         }
@@ -313,83 +325,13 @@ impl LogDecoder {
     /// before the frame.
     fn check_lines(&self, start: usize, partial: usize) -> Result<(), StreamError> {
         let limit = self.max_line_len;
-        let added = self.lines.data.len() - start;
+        let lines = &self.out.lines;
+        let added = lines.data.len() - start;
         // No line can be longer than the incomplete one plus the frame's data.
-        if partial + added > limit && self.lines.overlong(start, partial, limit) {
+        if partial + added > limit && lines.overlong(start, partial, limit) {
             return Err(StreamError::LineTooLong { limit });
         }
         Ok(())
-    }
-
-    /// Decodes the frame at the start of `rest`. Returns its length, or `None` if it is
-    /// incomplete (it is then kept in `input`, with `rest`).
-    fn next_frame(&mut self, rest: &[u8]) -> Result<Option<usize>, StreamError> {
-        if let Some(len) = fast_frame(
-            rest,
-            self.max_frame_len,
-            &mut self.lines,
-            &mut self.frames,
-            &mut self.heartbeats,
-        ) {
-            return Ok(Some(len));
-        }
-        let window = frame_window(rest, self.max_frame_len);
-        let scan = if let Some(scan) = partial_monitor_frame(rest, window.len()) {
-            // What the parser and the scan below would find, without running them.
-            scan
-        } else {
-            // Parse no further than the frame limit, as the incremental path does.
-            let mut frames = serde_json::Deserializer::from_slice(window).into_iter::<RawFrame<'_>>();
-            match frames.next() {
-                Some(Ok(raw)) => {
-                    let len = frames.byte_offset();
-                    if len > self.max_frame_len {
-                        return Err(StreamError::FrameTooLarge {
-                            limit: self.max_frame_len,
-                        });
-                    }
-                    apply_frame(raw, &mut self.lines, &mut self.frames, &mut self.heartbeats)?;
-                    return Ok(Some(len));
-                }
-                Some(Err(err)) if !cut_short(&err, window) => return Err(invalid_frame(window, err)),
-                _ => {
-                    // Incomplete frame: from now on scan only the new bytes until it is complete.
-                    // What has arrived was just parsed: re-check it once it has doubled.
-                    let mut scan = FrameScan::new(window.len());
-                    if let Some(len) = scan.feed(rest) {
-                        self.complete_frame(&rest[..len])?;
-                        return Ok(Some(len));
-                    }
-                    scan
-                }
-            }
-        };
-        self.scan = Some(scan);
-        self.input.extend_from_slice(rest);
-        self.check_incomplete()?;
-        Ok(None)
-    }
-
-    /// Decodes a frame the scan found complete.
-    fn complete_frame(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
-        if bytes.len() > self.max_frame_len {
-            return Err(StreamError::FrameTooLarge {
-                limit: self.max_frame_len,
-            });
-        }
-        if let Some(fast_len) = fast_frame(
-            bytes,
-            self.max_frame_len,
-            &mut self.lines,
-            &mut self.frames,
-            &mut self.heartbeats,
-        ) {
-            // A frame the fast path takes has no escapes, so the scan ended it at the same `}`.
-            debug_assert_eq!(fast_len, bytes.len());
-            return Ok(());
-        }
-        let raw: RawFrame<'_> = serde_json::from_slice(bytes).map_err(|e| invalid_frame(bytes, e))?;
-        apply_frame(raw, &mut self.lines, &mut self.frames, &mut self.heartbeats)
     }
 
     /// Checks the incomplete frame in `input`. The scan only balances quotes and braces, so a
@@ -397,7 +339,7 @@ impl LogDecoder {
     /// with the parser each time it doubles (linear in total): a bad frame fails as the
     /// whole-body parse would.
     fn check_incomplete(&mut self) -> Result<(), StreamError> {
-        let Some(scan) = &mut self.scan else {
+        let Pending::Frame(scan) = &mut self.pending else {
             return Ok(());
         };
         let rest = &self.input[..];

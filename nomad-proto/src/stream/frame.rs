@@ -1,6 +1,7 @@
 //! Frames of a framed log stream: the wire types ([`StreamFormat`], [`StreamFrame`]), base64
-//! decoding of `Data`, the scanner that finds where an incomplete frame ends, and the fast path
-//! for the frames the monitor sends.
+//! decoding of `Data`, and decoding one frame at the start of the input into the line buffer:
+//! the fast path for the frames the monitor sends, the JSON parser for anything else, and the
+//! scanner that finds where a frame that arrives in pieces ends.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -24,36 +25,16 @@ pub(super) const BASE64: GeneralPurpose = GeneralPurpose::new(
 /// Room allowed beyond `2 * max_line_len` for a single frame (field names, other fields).
 const FRAME_SLACK: usize = 4096;
 
-/// Byte index in `bytes` of a serde_json error position (1-based line, 0-based column).
-fn error_index(bytes: &[u8], line: usize, column: usize) -> usize {
-    let mut line_start = 0;
-    for _ in 1..line {
-        match memchr::memchr(b'\n', &bytes[line_start..]) {
-            Some(i) => line_start += i + 1,
-            None => break,
-        }
-    }
-    line_start.saturating_add(column).min(bytes.len())
-}
+/// A heartbeat frame as the agent writes it.
+const HEARTBEAT: &[u8] = b"{}";
+/// The bytes the agent writes before a monitor frame's base64 `Data`...
+const MONITOR_HEAD: &[u8] = br#"{"Data":""#;
+/// ...and after it.
+const MONITOR_TAIL: &[u8] = br#"","FileEvent":"log"}"#;
 
-pub(super) fn invalid_frame(bytes: &[u8], err: serde_json::Error) -> StreamError {
-    let at = error_index(bytes, err.line(), err.column());
-    StreamError::InvalidFrame {
-        snippet: snippet_around(bytes, at),
-        source: Arc::new(err),
-    }
-}
-
-fn invalid_base64(data: &str, err: &base64::DecodeError) -> StreamError {
-    let at = match *err {
-        base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol { offset: at, .. } => at,
-        base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => data.len(),
-    };
-    StreamError::InvalidBase64 {
-        detail: err.to_string(),
-        snippet: snippet_around(data.as_bytes(), at),
-    }
-}
+// ---------------------------------------------------------------------------------------------
+// Wire types
+// ---------------------------------------------------------------------------------------------
 
 /// How the stream body is encoded, chosen by the request's `plain` query parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -114,35 +95,6 @@ impl StreamFrame {
             && self.file.as_deref().unwrap_or("").is_empty()
             && self.file_event.as_deref().unwrap_or("").is_empty()
     }
-}
-
-/// Appends the base64-decoded `data` to `out` with the SIMD decoder (`base64-simd`), which is
-/// strict (canonical padding and trailing bits). Returns false, with `out` as it was, for input
-/// it rejects.
-fn decode_base64_simd(data: &[u8], out: &mut Vec<u8>) -> bool {
-    let engine = if data.len() % 4 == 0 {
-        base64_simd::STANDARD
-    } else {
-        base64_simd::STANDARD_NO_PAD
-    };
-    let start = out.len();
-    out.reserve(data.len() / 4 * 3 + 3);
-    if engine.decode_append(data, out).is_ok() {
-        return true;
-    }
-    out.truncate(start);
-    false
-}
-
-/// Appends the base64-decoded `data` to `out`: the SIMD decoder first, and whatever it rejects
-/// is decoded again by the [`BASE64`] engine, whose result or error is returned. So what is
-/// accepted, and every error message, is exactly as with [`BASE64`] alone (a unit test checks
-/// the two agree); only the speed differs.
-fn decode_base64(data: &[u8], out: &mut Vec<u8>) -> Result<(), base64::DecodeError> {
-    if decode_base64_simd(data, out) {
-        return Ok(());
-    }
-    BASE64.decode_vec(data, out)
 }
 
 fn serialize_base64<S: serde::Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -214,13 +166,170 @@ impl RawFrame<'_> {
     }
 }
 
+/// Appends the base64-decoded `data` to `out` with the SIMD decoder (`base64-simd`), which is
+/// strict (canonical padding and trailing bits). Returns false, with `out` as it was, for input
+/// it rejects.
+fn decode_base64_simd(data: &[u8], out: &mut Vec<u8>) -> bool {
+    let engine = if data.len() % 4 == 0 {
+        base64_simd::STANDARD
+    } else {
+        base64_simd::STANDARD_NO_PAD
+    };
+    let start = out.len();
+    out.reserve(data.len() / 4 * 3 + 3);
+    if engine.decode_append(data, out).is_ok() {
+        return true;
+    }
+    out.truncate(start);
+    false
+}
+
+/// Appends the base64-decoded `data` to `out`: the SIMD decoder first, and whatever it rejects
+/// is decoded again by the [`BASE64`] engine, whose result or error is returned. So what is
+/// accepted, and every error message, is exactly as with [`BASE64`] alone (a unit test checks
+/// the two agree); only the speed differs.
+fn decode_base64(data: &[u8], out: &mut Vec<u8>) -> Result<(), base64::DecodeError> {
+    if decode_base64_simd(data, out) {
+        return Ok(());
+    }
+    BASE64.decode_vec(data, out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding one frame
+// ---------------------------------------------------------------------------------------------
+
+/// Where decoded frames go: their `Data` is appended to the line buffer, and they are counted.
+#[derive(Default)]
+pub(super) struct Output {
+    /// The decoded text (and, for plain streams, the raw text), cut into lines on demand.
+    pub(super) lines: LineBuffer,
+    /// Frames decoded so far, heartbeats included.
+    pub(super) frames: u64,
+    /// Heartbeat frames decoded so far.
+    pub(super) heartbeats: u64,
+}
+
+/// What [`Output::frame`] found at the start of the input.
+pub(super) enum FrameStart {
+    /// A whole frame of this many bytes, now decoded.
+    Complete(usize),
+    /// The start of a frame that has not ended yet: keep it, and feed the bytes that follow to
+    /// this scan until it finds the end.
+    Incomplete(FrameScan),
+}
+
+impl Output {
+    /// Decodes the frame at the start of `rest` (which starts with its `{`), or says where the
+    /// scan of an incomplete one stands.
+    pub(super) fn frame(&mut self, rest: &[u8], max_frame_len: usize) -> Result<FrameStart, StreamError> {
+        if let Some(len) = self.fast_frame(rest, max_frame_len) {
+            return Ok(FrameStart::Complete(len));
+        }
+        let window = frame_window(rest, max_frame_len);
+        if let Some(scan) = partial_monitor_frame(rest, window.len()) {
+            // What the parser and the scan below would find, without running them.
+            return Ok(FrameStart::Incomplete(scan));
+        }
+        // Parse no further than the frame limit, as the incremental path does.
+        let mut frames = serde_json::Deserializer::from_slice(window).into_iter::<RawFrame<'_>>();
+        match frames.next() {
+            Some(Ok(raw)) => {
+                let len = frames.byte_offset();
+                if len > max_frame_len {
+                    return Err(StreamError::FrameTooLarge { limit: max_frame_len });
+                }
+                self.apply_frame(raw)?;
+                Ok(FrameStart::Complete(len))
+            }
+            Some(Err(err)) if !cut_short(&err, window) => Err(invalid_frame(window, err)),
+            _ => {
+                // Incomplete frame: from now on scan only the new bytes until it is complete.
+                // What has arrived was just parsed: re-check it once it has doubled.
+                let mut scan = FrameScan::new(window.len());
+                match scan.feed(rest) {
+                    Some(len) => {
+                        self.complete_frame(&rest[..len], max_frame_len)?;
+                        Ok(FrameStart::Complete(len))
+                    }
+                    None => Ok(FrameStart::Incomplete(scan)),
+                }
+            }
+        }
+    }
+
+    /// Decodes a frame the scan found complete.
+    pub(super) fn complete_frame(&mut self, bytes: &[u8], max_frame_len: usize) -> Result<(), StreamError> {
+        if bytes.len() > max_frame_len {
+            return Err(StreamError::FrameTooLarge { limit: max_frame_len });
+        }
+        if let Some(fast_len) = self.fast_frame(bytes, max_frame_len) {
+            // A frame the fast path takes has no escapes, so the scan ended it at the same `}`.
+            debug_assert_eq!(fast_len, bytes.len());
+            return Ok(());
+        }
+        let raw: RawFrame<'_> = serde_json::from_slice(bytes).map_err(|e| invalid_frame(bytes, e))?;
+        self.apply_frame(raw)
+    }
+
+    /// Fast path for the two frame shapes the monitor sends, byte for byte as the agent
+    /// writes them: `{}` and `{"Data":"<base64>","FileEvent":"log"}`. Returns the frame's
+    /// length after applying it exactly as [`apply_frame`](Self::apply_frame) would, or `None`
+    /// (with no visible change) for anything else, which the JSON parser then decodes as usual:
+    /// other shapes, incomplete frames, escapes, invalid base64 (the parser path reports it). A
+    /// `"` inside a JSON string is always escaped, so the first `"` after the head ends `Data`
+    /// unless a `\` precedes it, and a `\` (or a control character) fails the strict base64
+    /// decode; so when this returns `Some`, the bytes were exactly that JSON, with no escapes.
+    /// It skips serde_json's field matching and string scan, which cost about as much as the
+    /// base64 decoding itself.
+    fn fast_frame(&mut self, rest: &[u8], max_frame_len: usize) -> Option<usize> {
+        if rest.starts_with(HEARTBEAT) {
+            self.frames += 1;
+            self.heartbeats += 1;
+            return Some(HEARTBEAT.len());
+        }
+        let body = rest.strip_prefix(MONITOR_HEAD)?;
+        let end = memchr::memchr(b'"', body)?;
+        let len = MONITOR_HEAD.len() + end + MONITOR_TAIL.len();
+        if end == 0 || len > max_frame_len || !body[end..].starts_with(MONITOR_TAIL) {
+            return None;
+        }
+        let start = self.lines.data.len();
+        if !decode_base64_simd(&body[..end], &mut self.lines.data) {
+            return None;
+        }
+        self.lines.mark(start, None, None);
+        self.frames += 1;
+        Some(len)
+    }
+
+    /// Counts a decoded frame and appends its data to the lines.
+    fn apply_frame(&mut self, raw: RawFrame<'_>) -> Result<(), StreamError> {
+        self.frames += 1;
+        if raw.is_heartbeat() {
+            self.heartbeats += 1;
+            return Ok(());
+        }
+        let Some(data) = raw.data.as_ref().filter(|d| !d.0.is_empty()) else {
+            return Ok(());
+        };
+        let lines = &mut self.lines;
+        let start = lines.data.len();
+        if let Err(err) = decode_base64(data.0.as_bytes(), &mut lines.data) {
+            // The fallback may have appended part of the data: the lines before the error must not
+            // see it.
+            lines.data.truncate(start);
+            return Err(invalid_base64(&data.0, &err));
+        }
+        lines.mark(start, raw.offset, raw.file.as_ref().map(|f| &*f.0));
+        Ok(())
+    }
+}
+
 /// Tracks JSON structure to find where an incomplete frame ends, so that bytes pushed in small
 /// pieces are each looked at once (no re-parsing per push).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct FrameScan {
-    /// Next byte to look at, relative to the start of the frame (for `advance`).
-    #[cfg(test)]
-    off: usize,
     /// How many bytes of the incomplete frame were last checked with the JSON parser.
     pub(super) checked: usize,
     depth: usize,
@@ -230,27 +339,10 @@ pub(super) struct FrameScan {
 
 impl FrameScan {
     /// A scan at the start of a frame whose first `checked` bytes the JSON parser has seen.
-    pub(super) fn new(checked: usize) -> Self {
+    fn new(checked: usize) -> Self {
         FrameScan {
             checked,
             ..FrameScan::default()
-        }
-    }
-
-    /// Continues scanning `frame` (which starts with the frame's `{`). Returns the frame's
-    /// length (up to and including its closing brace) once it is complete.
-    #[cfg(test)]
-    fn advance(&mut self, frame: &[u8]) -> Option<usize> {
-        let start = self.off;
-        match self.feed(&frame[start..]) {
-            Some(n) => {
-                self.off = start + n;
-                Some(start + n)
-            }
-            None => {
-                self.off = frame.len();
-                None
-            }
         }
     }
 
@@ -295,8 +387,77 @@ impl FrameScan {
     }
 }
 
+/// For the start of a monitor frame cut inside its `Data` string (`{"Data":"<base64>` with no
+/// closing quote yet, the usual case at the end of a pushed chunk): the scan state that parsing
+/// `window` (the first `window_len` bytes of `rest`) and then scanning `rest` would leave.
+/// The parser stops at the end of the input inside a string when it has seen no `"`, `\` or
+/// control character there (and it checks UTF-8 only at the closing quote; base64 is ASCII
+/// anyway, and anything else takes the parser path), so it reports EOF: "cut short". The scan
+/// is then inside a string at depth 1.
+pub(super) fn partial_monitor_frame(rest: &[u8], window_len: usize) -> Option<FrameScan> {
+    let body = rest.strip_prefix(MONITOR_HEAD)?;
+    // No early exit, so that it vectorizes.
+    let special = body.iter().fold(false, |acc, &b| {
+        acc | (b.wrapping_sub(0x20) >= 0x60) | (b == b'"') | (b == b'\\')
+    });
+    if special {
+        return None;
+    }
+    Some(FrameScan {
+        checked: window_len,
+        depth: 1,
+        in_string: true,
+        escape: false,
+    })
+}
+
+/// The part of the input a frame may span: one byte past the limit, enough to tell "too large".
+pub(super) fn frame_window(rest: &[u8], max_frame_len: usize) -> &[u8] {
+    &rest[..rest.len().min(max_frame_len.saturating_add(1))]
+}
+
+/// The frame size limit for a line length limit: `2 * max_line_len + 4 KiB`.
+pub(super) fn frame_limit(max_line_len: usize) -> usize {
+    max_line_len.saturating_mul(2).saturating_add(FRAME_SLACK)
+}
+
 pub(super) fn is_json_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frame errors
+// ---------------------------------------------------------------------------------------------
+
+/// Byte index in `bytes` of a serde_json error position (1-based line, 0-based column).
+fn error_index(bytes: &[u8], line: usize, column: usize) -> usize {
+    let mut line_start = 0;
+    for _ in 1..line {
+        match memchr::memchr(b'\n', &bytes[line_start..]) {
+            Some(i) => line_start += i + 1,
+            None => break,
+        }
+    }
+    line_start.saturating_add(column).min(bytes.len())
+}
+
+pub(super) fn invalid_frame(bytes: &[u8], err: serde_json::Error) -> StreamError {
+    let at = error_index(bytes, err.line(), err.column());
+    StreamError::InvalidFrame {
+        snippet: snippet_around(bytes, at),
+        source: Arc::new(err),
+    }
+}
+
+fn invalid_base64(data: &str, err: &base64::DecodeError) -> StreamError {
+    let at = match *err {
+        base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol { offset: at, .. } => at,
+        base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => data.len(),
+    };
+    StreamError::InvalidBase64 {
+        detail: err.to_string(),
+        snippet: snippet_around(data.as_bytes(), at),
+    }
 }
 
 /// The error for an incomplete frame that is already not a valid frame start (not merely cut
@@ -319,108 +480,6 @@ pub(super) fn cut_short(err: &serde_json::Error, bytes: &[u8]) -> bool {
     err.is_eof() || error_index(bytes, err.line(), err.column()) >= bytes.len()
 }
 
-/// A heartbeat frame as the agent writes it.
-const HEARTBEAT: &[u8] = b"{}";
-/// The bytes the agent writes before a monitor frame's base64 `Data`...
-const MONITOR_HEAD: &[u8] = br#"{"Data":""#;
-/// ...and after it.
-const MONITOR_TAIL: &[u8] = br#"","FileEvent":"log"}"#;
-
-/// Fast path for the two frame shapes the monitor sends, byte for byte as the agent writes
-/// them: `{}` and `{"Data":"<base64>","FileEvent":"log"}`. Returns the frame's length after
-/// applying it exactly as [`apply_frame`] would, or `None` (with no visible change) for anything
-/// else, which the JSON parser then decodes as usual: other shapes, incomplete frames, escapes,
-/// invalid base64 (the parser path reports it). A `"` inside a JSON string is always escaped, so
-/// the first `"` after the head ends `Data` unless a `\` precedes it, and a `\` (or a control
-/// character) fails the strict base64 decode; so when this returns `Some`, the bytes were exactly
-/// that JSON, with no escapes. It skips serde_json's field matching and string scan, which cost
-/// about as much as the base64 decoding itself.
-pub(super) fn fast_frame(
-    rest: &[u8],
-    max_frame_len: usize,
-    lines: &mut LineBuffer,
-    frames: &mut u64,
-    heartbeats: &mut u64,
-) -> Option<usize> {
-    if rest.starts_with(HEARTBEAT) {
-        *frames += 1;
-        *heartbeats += 1;
-        return Some(HEARTBEAT.len());
-    }
-    let body = rest.strip_prefix(MONITOR_HEAD)?;
-    let end = memchr::memchr(b'"', body)?;
-    let len = MONITOR_HEAD.len() + end + MONITOR_TAIL.len();
-    if end == 0 || len > max_frame_len || !body[end..].starts_with(MONITOR_TAIL) {
-        return None;
-    }
-    let start = lines.data.len();
-    if !decode_base64_simd(&body[..end], &mut lines.data) {
-        return None;
-    }
-    lines.mark(start, None, None);
-    *frames += 1;
-    Some(len)
-}
-
-/// For the start of a monitor frame cut inside its `Data` string (`{"Data":"<base64>` with no
-/// closing quote yet, the usual case at the end of a pushed chunk): the scan state that parsing
-/// `window` (the first `window_len` bytes of `rest`) and then scanning `rest` would leave.
-/// The parser stops at the end of the input inside a string when it has seen no `"`, `\` or
-/// control character there (and it checks UTF-8 only at the closing quote; base64 is ASCII
-/// anyway, and anything else takes the parser path), so it reports EOF: "cut short". The scan
-/// is then inside a string at depth 1.
-pub(super) fn partial_monitor_frame(rest: &[u8], window_len: usize) -> Option<FrameScan> {
-    let body = rest.strip_prefix(MONITOR_HEAD)?;
-    // No early exit, so that it vectorizes.
-    let special = body.iter().fold(false, |acc, &b| {
-        acc | (b.wrapping_sub(0x20) >= 0x60) | (b == b'"') | (b == b'\\')
-    });
-    if special {
-        return None;
-    }
-    Some(FrameScan {
-        checked: window_len,
-        depth: 1,
-        in_string: true,
-        ..FrameScan::default()
-    })
-}
-
-/// The part of the input a frame may span: one byte past the limit, enough to tell "too large".
-pub(super) fn frame_window(rest: &[u8], max_frame_len: usize) -> &[u8] {
-    &rest[..rest.len().min(max_frame_len.saturating_add(1))]
-}
-
-pub(super) fn frame_limit(max_line_len: usize) -> usize {
-    max_line_len.saturating_mul(2).saturating_add(FRAME_SLACK)
-}
-
-/// Counts a decoded frame and appends its data to `lines`.
-pub(super) fn apply_frame(
-    raw: RawFrame<'_>,
-    lines: &mut LineBuffer,
-    frames: &mut u64,
-    heartbeats: &mut u64,
-) -> Result<(), StreamError> {
-    *frames += 1;
-    if raw.is_heartbeat() {
-        *heartbeats += 1;
-        return Ok(());
-    }
-    let Some(data) = raw.data.as_ref().filter(|d| !d.0.is_empty()) else {
-        return Ok(());
-    };
-    let start = lines.data.len();
-    if let Err(err) = decode_base64(data.0.as_bytes(), &mut lines.data) {
-        // The fallback may have appended part of the data: the lines before the error must not
-        // see it.
-        lines.data.truncate(start);
-        return Err(invalid_base64(&data.0, &err));
-    }
-    lines.mark(start, raw.offset, raw.file.as_ref().map(|f| &*f.0));
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,18 +488,18 @@ mod tests {
     fn frame_scan_ignores_braces_inside_strings_and_escapes() {
         let frame = br#"{"File":"a}\"}{","X":{"y":[1,"]"]},"Data":"YQ=="}tail"#;
         let end = frame.len() - "tail".len();
-        // Whole input at once.
-        assert_eq!(FrameScan::default().advance(frame), Some(end));
-        // One byte at a time.
-        let mut scan = FrameScan::default();
-        let mut found = None;
-        for n in 1..=frame.len() {
-            if let Some(len) = scan.advance(&frame[..n]) {
-                found = Some(len);
-                break;
-            }
+        // Fed at once, one byte at a time, or in pieces of any other size: the frame ends at
+        // the same brace.
+        for size in 1..=frame.len() {
+            let mut scan = FrameScan::default();
+            let mut fed = 0;
+            let found = frame.chunks(size).find_map(|piece| {
+                let end = scan.feed(piece).map(|n| fed + n);
+                fed += piece.len();
+                end
+            });
+            assert_eq!(found, Some(end), "{size}-byte pieces");
         }
-        assert_eq!(found, Some(end));
     }
 
     #[test]
