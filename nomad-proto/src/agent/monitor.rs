@@ -14,7 +14,7 @@ use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, CallOptions, Endpoint, Spec, StreamingResponse};
-use crate::stream::{LogDecoder, LogLevel, LogLine, StreamError, StreamFormat};
+use crate::stream::{LogDecoder, LogLevel, LogLine, StreamFormat};
 
 /// Which agent a stream or debug call is forwarded to: the one you talk to, a client node, or a
 /// server (by name, or `leader`).
@@ -81,19 +81,13 @@ fn format_for(plain: bool) -> StreamFormat {
     }
 }
 
+/// Decodes a whole buffered stream body.
 fn decode_all(op: &impl LogStreamRequest, response: Response<Vec<u8>>) -> Result<Vec<LogLine>, ResponseError> {
     op.check_status(response.status(), response.body())?;
     let mut decoder = op.decoder();
     decoder.push(response.body());
-    let mut lines = Vec::new();
-    let stream_err = |e: StreamError| ResponseError::Stream(e);
-    while let Some(line) = decoder.next_line().map_err(stream_err)? {
-        lines.push(line);
-    }
-    while let Some(line) = decoder.finish().map_err(stream_err)? {
-        lines.push(line);
-    }
-    Ok(lines)
+    let lines = decoder.finish_lines().collect::<Result<_, _>>();
+    lines.map_err(ResponseError::Stream)
 }
 
 /// `GET /v1/agent/monitor`: streams the agent's logs live, for as long as the connection is

@@ -18,7 +18,9 @@ pub const DEFAULT_MAX_LINE_LEN: usize = 1024 * 1024;
 /// [`next_line`](Self::next_line) until it returns `Ok(None)`. At the end of the body, call
 /// [`finish`](Self::finish) until it returns `Ok(None)`. The output does not depend on how the
 /// body was split into chunks. See the [module documentation](super) for an example.
-/// [`next_line_ref`](Self::next_line_ref) is a variant of `next_line` that does not allocate.
+/// [`lines`](Self::lines) and [`finish_lines`](Self::finish_lines) are the same two loops as
+/// iterators, and [`next_line_ref`](Self::next_line_ref) is a variant of `next_line` that does
+/// not allocate.
 ///
 /// # Errors and ordering
 ///
@@ -229,11 +231,9 @@ impl LogDecoder {
         match self.pending {
             Pending::Nothing => {}
             Pending::Frame(_) => {
-                let err = malformed_frame_start(frame_window(&self.input, self.max_frame_len), true).unwrap_or(
-                    StreamError::Truncated {
-                        pending: self.input.len(),
-                    },
-                );
+                let pending = self.input.len();
+                let err = malformed_frame_start(frame_window(&self.input, self.max_frame_len), true)
+                    .unwrap_or(StreamError::Truncated { pending });
                 return Err(self.fail(err));
             }
             Pending::Text => {
@@ -244,6 +244,57 @@ impl LogDecoder {
         match self.out.lines.take_rest(self.max_line_len) {
             Ok(line) => Ok(line),
             Err(err) => Err(self.fail(err)),
+        }
+    }
+
+    /// The complete lines decoded so far, as an iterator: [`next_line`](Self::next_line) until it
+    /// returns `Ok(None)`. Call it after each [`push`](Self::push). An error is the iterator's
+    /// last item.
+    ///
+    /// ```rust
+    /// use nomad_proto::stream::{LogDecoder, StreamFormat};
+    ///
+    /// let mut decoder = LogDecoder::new(StreamFormat::Plain);
+    /// let mut lines = Vec::new();
+    /// for chunk in [&b"agent: sta"[..], b"rted\nclient: ready\npartial"] {
+    ///     decoder.push(chunk);
+    ///     for line in decoder.lines() {
+    ///         lines.push(line?.text);
+    ///     }
+    /// }
+    /// // End of the body: the rest, with the last unterminated line.
+    /// for line in decoder.finish_lines() {
+    ///     lines.push(line?.text);
+    /// }
+    /// assert_eq!(lines, ["agent: started", "client: ready", "partial"]);
+    /// # Ok::<(), nomad_proto::stream::StreamError>(())
+    /// ```
+    pub fn lines(&mut self) -> impl Iterator<Item = Result<LogLine, StreamError>> + '_ {
+        Drain {
+            decoder: self,
+            at_end: false,
+            done: false,
+        }
+    }
+
+    /// At the end of the body, the remaining lines as an iterator: [`finish`](Self::finish) until
+    /// it returns `Ok(None)`, so the complete lines, then the final unterminated line. An error
+    /// (such as [`StreamError::Truncated`]) is the iterator's last item. For a whole body:
+    ///
+    /// ```rust
+    /// use nomad_proto::stream::{LogDecoder, StreamFormat};
+    ///
+    /// let mut decoder = LogDecoder::new(StreamFormat::Framed);
+    /// decoder.push(br#"{"Data":"b25lCnR3bw==","FileEvent":"log"}{}"#);
+    /// let lines: Vec<_> = decoder.finish_lines().collect::<Result<_, _>>()?;
+    /// assert_eq!(lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["one", "two"]);
+    /// # Ok::<(), nomad_proto::stream::StreamError>(())
+    /// ```
+    pub fn finish_lines(&mut self) -> impl Iterator<Item = Result<LogLine, StreamError>> + '_ {
+        Drain {
+            decoder: self,
+            at_end: true,
+            done: false,
         }
     }
 
@@ -359,6 +410,33 @@ impl LogDecoder {
     }
 }
 
+/// The iterator of [`LogDecoder::lines`] and [`LogDecoder::finish_lines`].
+struct Drain<'a> {
+    decoder: &'a mut LogDecoder,
+    /// Calls `finish` rather than `next_line`.
+    at_end: bool,
+    /// Set after `Ok(None)` or an error: a failed decoder would repeat its error forever.
+    done: bool,
+}
+
+impl Iterator for Drain<'_> {
+    type Item = Result<LogLine, StreamError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let next = if self.at_end {
+            self.decoder.finish()
+        } else {
+            self.decoder.next_line()
+        };
+        let item = next.transpose();
+        self.done = !matches!(item, Some(Ok(_)));
+        item
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,32 +449,15 @@ mod tests {
     fn decode_all(body: &[u8], chunk: usize) -> (Vec<LogLine>, u64, u64, Option<String>) {
         let mut decoder = LogDecoder::new(StreamFormat::Framed).with_max_line_len(4096);
         let mut lines = Vec::new();
-        let mut error = None;
-        'outer: for piece in body.chunks(chunk) {
-            decoder.push(piece);
-            loop {
-                match decoder.next_line() {
-                    Ok(Some(line)) => lines.push(line),
-                    Ok(None) => break,
-                    Err(e) => {
-                        error = Some(e);
-                        break 'outer;
-                    }
-                }
-            }
-        }
-        if error.is_none() {
-            loop {
-                match decoder.finish() {
-                    Ok(Some(line)) => lines.push(line),
-                    Ok(None) => break,
-                    Err(e) => {
-                        error = Some(e);
-                        break;
-                    }
-                }
-            }
-        }
+        // Keeps a line, or stops the drain at an error.
+        let mut keep = |item: Result<LogLine, StreamError>| item.map(|line| lines.push(line)).err();
+        let error = body
+            .chunks(chunk)
+            .find_map(|piece| {
+                decoder.push(piece);
+                decoder.lines().find_map(&mut keep)
+            })
+            .or_else(|| decoder.finish_lines().find_map(&mut keep));
         let kind = error.map(|e| format!("{e:?}").split([' ', '{', '(']).next().unwrap_or("").to_owned());
         (lines, decoder.frames(), decoder.heartbeats(), kind)
     }
@@ -526,5 +587,34 @@ mod tests {
                 assert_eq!((f, h), (frames, heartbeats), "{chunk}-byte chunks");
             }
         }
+    }
+
+    #[test]
+    fn lines_stop_where_more_bytes_are_needed_and_finish_lines_takes_the_rest() {
+        let mut decoder = LogDecoder::new(StreamFormat::Framed);
+        // "one\ntw", then a frame cut inside its `Data`.
+        decoder.push(br#"{"Data":"b25lCnR3","FileEvent":"log"}{"Data":"bw"#);
+        let texts = |items: Vec<Result<LogLine, StreamError>>| -> Vec<String> {
+            items.into_iter().map(|item| item.unwrap().text).collect()
+        };
+        assert_eq!(texts(decoder.lines().collect()), ["one"]);
+        assert_eq!(texts(decoder.lines().collect()), Vec::<String>::new());
+        decoder.push(br#"==","FileEvent":"log"}"#);
+        assert_eq!(texts(decoder.lines().collect()), Vec::<String>::new());
+        assert_eq!(texts(decoder.finish_lines().collect()), ["two"]);
+        assert_eq!(texts(decoder.finish_lines().collect()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_error_is_the_last_item_of_a_drain() {
+        let mut decoder = LogDecoder::new(StreamFormat::Framed);
+        decoder.push(br#"{"Data":"b25lCg==","FileEvent":"log"}{}rpc error: EOF"#);
+        let items: Vec<_> = decoder.finish_lines().collect();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].as_ref().unwrap().text, "one");
+        assert!(matches!(items[1], Err(StreamError::TrailingText { .. })));
+        // A failed decoder repeats its error: once per drain.
+        let again: Vec<_> = decoder.lines().collect();
+        assert!(matches!(again[..], [Err(StreamError::TrailingText { .. })]));
     }
 }

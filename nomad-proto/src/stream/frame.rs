@@ -573,4 +573,32 @@ mod tests {
         assert_eq!(error_index(b"ab\ncd\nef", 3, 1), 7);
         assert_eq!(error_index(b"abc", 1, 2), 2);
     }
+
+    /// Go pads `Data`, but input without the `=` padding decodes the same: on the monitor fast
+    /// path, on the parser path, and in [`StreamFrame`].
+    #[test]
+    fn unpadded_data_decodes_as_padded_data() {
+        for (padded, unpadded, text) in [
+            ("YQ==", "YQ", "a"),
+            ("YWI=", "YWI", "ab"),
+            ("YWJjZA==", "YWJjZA", "abcd"),
+        ] {
+            for data in [padded, unpadded] {
+                let monitor = format!(r#"{{"Data":"{data}","FileEvent":"log"}}"#);
+                let export = format!(r#"{{"Offset":7,"Data":"{data}","File":"nomad.log"}}"#);
+                assert!(Output::default().fast_frame(monitor.as_bytes(), 1 << 20).is_some());
+                for frame in [monitor, export] {
+                    let mut out = Output::default();
+                    let start = out.frame(frame.as_bytes(), 1 << 20);
+                    assert!(
+                        matches!(start, Ok(FrameStart::Complete(n)) if n == frame.len()),
+                        "{frame}"
+                    );
+                    assert_eq!(out.lines.data, text.as_bytes(), "{frame}");
+                    let parsed: StreamFrame = serde_json::from_str(&frame).unwrap();
+                    assert_eq!(parsed.data, text.as_bytes(), "{frame}");
+                }
+            }
+        }
+    }
 }
