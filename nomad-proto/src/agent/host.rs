@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use http::{Request, Response};
 use serde::{Deserialize, Deserializer};
 
-use super::members::null_as_default;
-use super::monitor::Target;
 use super::operation::{OperationInfo, Serves};
+use super::target::Target;
+use super::wire::null_as_default;
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, decode_json, CallOptions, Endpoint, Spec};

@@ -12,8 +12,8 @@ use base64::Engine as _;
 use http::{Request, Response};
 use serde::{Deserialize, Serialize};
 
-use super::members::null_as_default;
 use super::operation::{OperationInfo, Serves};
+use super::wire::null_as_default;
 use crate::config::{Config, Secret};
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};

@@ -8,6 +8,7 @@ use http::{Request, Response};
 use serde::{Deserialize, Deserializer};
 
 use super::operation::{OperationInfo, Serves};
+use super::wire::{null_as_default, wire_enum};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, parse_empty, parse_json, CallOptions, Endpoint, Spec};
@@ -163,14 +164,6 @@ wire_enum! {
 fn lenient_ip<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
     let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
     Ok(s.and_then(|s| s.trim().parse().ok()))
-}
-
-pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// `GET /v1/agent/servers`: the servers a client agent talks to, as sorted `ip:port` strings.

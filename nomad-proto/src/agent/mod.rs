@@ -22,52 +22,6 @@
 //! | [`RemoveKey`] | `PUT /v1/agent/keyring/remove` | `agent:write` | server |
 //! | [`Pprof`] | `GET /v1/agent/pprof/<profile>` | `agent:write` (+ `enable_debug` if ACLs are off) | any |
 
-/// Defines a string enum with an `Other` variant for values this client does not know yet.
-macro_rules! wire_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident, default $default:ident {
-            $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)*
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)*
-            /// A value this client does not know yet, as sent.
-            Other(String),
-        }
-
-        impl $name {
-            /// The wire string.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $wire,)*
-                    $name::Other(s) => s,
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s: Option<std::borrow::Cow<'de, str>> = serde::Deserialize::deserialize(d)?;
-                Ok(match s.as_deref() {
-                    None | Some("") => $name::$default,
-                    $(Some($wire) => $name::$variant,)*
-                    Some(other) => $name::Other(other.to_owned()),
-                })
-            }
-        }
-    };
-}
-
 mod health;
 mod host;
 mod keyring;
@@ -78,6 +32,8 @@ mod pprof;
 mod reload;
 mod schedulers;
 mod self_info;
+mod target;
+mod wire;
 
 pub use health::{AgentRole, GetHealth, HealthCheck, HealthReport};
 pub use host::{DiskUsage, GetHostData, HostData, HostDataResponse};
@@ -85,7 +41,7 @@ pub use keyring::{InstallKey, KeyringResponse, ListKeys, RemoveKey, UseKey};
 pub use members::{
     AgentMember, ForceLeave, Join, JoinResult, ListMembers, ListServers, MemberStatus, ServerMembers, SetServers,
 };
-pub use monitor::{ExportSource, LogStreamRequest, Monitor, MonitorExport, Target};
+pub use monitor::{ExportSource, LogStreamRequest, Monitor, MonitorExport};
 pub use operation::{Operation, OperationInfo, Serves};
 pub use pprof::{Pprof, Profile, ProfileKind};
 pub use reload::Reload;
@@ -94,6 +50,7 @@ pub use schedulers::{
     SetSchedulerWorkerConfig, WorkerInfo, WorkerStatus, WorkloadStatus, BUILTIN_SCHEDULERS, CORE_SCHEDULER,
 };
 pub use self_info::{AgentConfig, AgentSelf, GetSelf};
+pub use target::Target;
 
 /// A valid gossip key (base64 of 32 zero bytes) for the keyring samples.
 const SAMPLE_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";

@@ -11,41 +11,11 @@ use std::time::Duration;
 use http::{Request, Response};
 
 use super::operation::{OperationInfo, Serves};
+use super::target::{non_empty, Target};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, CallOptions, Endpoint, Spec, StreamingResponse};
 use crate::stream::{LogDecoder, LogLevel, LogLine, StreamFormat};
-
-/// Which agent a stream or debug call is forwarded to: the one you talk to, a client node, or a
-/// server (by name, or `leader`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Target {
-    /// The agent the request is sent to.
-    #[default]
-    Local,
-    /// A client node, by node ID (`node_id=`).
-    Node(String),
-    /// A server, by name or `leader` (`server_id=`).
-    Server(String),
-}
-
-impl Target {
-    pub(crate) fn apply<'a>(&self, spec: Spec<'a>) -> Result<Spec<'a>, BuildError> {
-        Ok(match self {
-            Target::Local => spec,
-            Target::Node(id) => spec.query("node_id", non_empty("node_id", id)?),
-            Target::Server(id) => spec.query("server_id", non_empty("server_id", id)?),
-        })
-    }
-}
-
-fn non_empty<'s>(argument: &'static str, value: &'s str) -> Result<&'s str, BuildError> {
-    if value.trim().is_empty() {
-        return Err(BuildError::argument(argument, "must not be empty"));
-    }
-    Ok(value)
-}
 
 /// What the two log-stream operations share.
 pub trait LogStreamRequest: Endpoint<Output = Vec<LogLine>> {

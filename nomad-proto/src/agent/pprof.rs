@@ -5,8 +5,8 @@ use std::time::Duration;
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::{HeaderMap, Request, Response, StatusCode};
 
-use super::monitor::Target;
 use super::operation::{OperationInfo, Serves};
+use super::target::Target;
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, CallOptions, Endpoint, ExpectedDuration, Spec};

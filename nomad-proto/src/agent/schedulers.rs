@@ -3,8 +3,8 @@
 use http::{Request, Response};
 use serde::{Deserialize, Serialize};
 
-use super::members::null_as_default;
 use super::operation::{OperationInfo, Serves};
+use super::wire::{null_as_default, wire_enum};
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
 use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};
