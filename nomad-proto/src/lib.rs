@@ -46,10 +46,10 @@ pub use http;
 
 pub mod agent;
 pub mod config;
+mod endpoint;
 pub mod error;
-mod request;
 pub mod stream;
 
 pub use config::{Address, BasicAuth, Config, ConfigBuilder, Secret, TlsSettings, Token};
+pub use endpoint::{CallOptions, Endpoint, ExpectedDuration, StreamingResponse, WithCallOptions};
 pub use error::{BuildError, ResponseError};
-pub use request::{CallOptions, Endpoint, ExpectedDuration, StreamingResponse, WithCallOptions};

@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
+use crate::endpoint::{call_options, decode_json, CallOptions, Endpoint, Spec};
 use crate::error::{BuildError, ResponseError};
-use crate::request::{call_options, decode_json, CallOptions, Endpoint, Spec};
 
 /// An agent role, for targeting health checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

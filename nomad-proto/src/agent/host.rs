@@ -9,8 +9,8 @@ use super::operation::{OperationInfo, Serves};
 use super::target::Target;
 use super::wire::null_as_default;
 use crate::config::Config;
+use crate::endpoint::{call_options, decode_json, CallOptions, Endpoint, Spec};
 use crate::error::{BuildError, ResponseError};
-use crate::request::{call_options, decode_json, CallOptions, Endpoint, Spec};
 
 /// `GET /v1/agent/host[?node_id=…|server_id=…]`: the host's OS, network interfaces, DNS and
 /// hosts files, environment (sensitive values redacted by the agent) and disk usage.
@@ -89,7 +89,7 @@ impl Endpoint for GetHostData {
     }
     /// A 403 becomes [`ResponseError::DebugPermissionDenied`] (it may mean `enable_debug` is off).
     fn check_status(&self, status: http::StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
-        crate::request::check_ok_debug(status, body_start, "/v1/agent/host", "agent:read")
+        crate::endpoint::check_ok_debug(status, body_start, "/v1/agent/host", "agent:read")
     }
 }
 

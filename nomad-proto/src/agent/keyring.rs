@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::operation::{OperationInfo, Serves};
 use super::wire::null_as_default;
 use crate::config::{Config, Secret};
+use crate::endpoint::{call_options, parse_json, CallOptions, Endpoint, Spec};
 use crate::error::{BuildError, ResponseError};
-use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};
 
 /// The key sizes serf accepts: AES-128, AES-192 and AES-256.
 const KEY_SIZES: [usize; 3] = [16, 24, 32];

@@ -10,8 +10,8 @@ use serde::{Deserialize, Deserializer};
 use super::operation::{OperationInfo, Serves};
 use super::wire::{null_as_default, wire_enum};
 use crate::config::Config;
+use crate::endpoint::{call_options, parse_empty, parse_json, CallOptions, Endpoint, Spec};
 use crate::error::{BuildError, ResponseError};
-use crate::request::{call_options, parse_empty, parse_json, CallOptions, Endpoint, Spec};
 
 /// `GET /v1/agent/members`: the gossip members known to the agent's region.
 ///

@@ -13,8 +13,8 @@ use http::{Request, Response};
 use super::operation::{OperationInfo, Serves};
 use super::target::{non_empty, Target};
 use crate::config::Config;
+use crate::endpoint::{call_options, CallOptions, Endpoint, Spec, StreamingResponse};
 use crate::error::{BuildError, ResponseError};
-use crate::request::{call_options, CallOptions, Endpoint, Spec, StreamingResponse};
 use crate::stream::{LogDecoder, LogLevel, LogLine, StreamFormat};
 
 /// What the two log-stream operations share.

@@ -8,8 +8,8 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use super::operation::{OperationInfo, Serves};
 use super::target::Target;
 use crate::config::Config;
+use crate::endpoint::{call_options, CallOptions, Endpoint, ExpectedDuration, Spec};
 use crate::error::{BuildError, ResponseError};
-use crate::request::{call_options, CallOptions, Endpoint, ExpectedDuration, Spec};
 
 /// Which profile to take.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,7 +214,7 @@ impl Endpoint for Pprof {
     }
     /// A 403 becomes [`ResponseError::DebugPermissionDenied`] (it may mean `enable_debug` is off).
     fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
-        crate::request::check_ok_debug(status, body_start, "/v1/agent/pprof", "agent:write")
+        crate::endpoint::check_ok_debug(status, body_start, "/v1/agent/pprof", "agent:write")
     }
 }
 

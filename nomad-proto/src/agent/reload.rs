@@ -4,8 +4,8 @@ use http::{Request, Response};
 
 use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
+use crate::endpoint::{call_options, parse_empty, CallOptions, Endpoint, Spec};
 use crate::error::{BuildError, ResponseError};
-use crate::request::{call_options, parse_empty, CallOptions, Endpoint, Spec};
 
 /// `PUT /v1/agent/reload`: makes the agent reload its configuration, as `SIGHUP` does.
 ///

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::operation::{OperationInfo, Serves};
 use super::wire::{null_as_default, wire_enum};
 use crate::config::Config;
+use crate::endpoint::{call_options, parse_json, CallOptions, Endpoint, Spec};
 use crate::error::{BuildError, ResponseError};
-use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};
 
 /// The scheduler every worker pool must enable (Nomad's internal garbage-collection jobs).
 pub const CORE_SCHEDULER: &str = "_core";

@@ -8,8 +8,8 @@ use serde::{Deserialize, Deserializer};
 use super::members::AgentMember;
 use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
+use crate::endpoint::{call_options, parse_json, CallOptions, Endpoint, Spec};
 use crate::error::{BuildError, ResponseError};
-use crate::request::{call_options, parse_json, CallOptions, Endpoint, Spec};
 
 /// `GET /v1/agent/self`: the agent's configuration, gossip member and stats.
 ///

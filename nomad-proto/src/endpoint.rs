@@ -1,4 +1,7 @@
-//! The [`Endpoint`] trait, per-call options, and the shared request/response plumbing.
+//! The [`Endpoint`] trait that every operation implements, and what operations share: per-call
+//! options ([`CallOptions`], [`WithCallOptions`]), the request extensions for transports
+//! ([`ExpectedDuration`], [`StreamingResponse`]), request building (`Spec`) and the response
+//! helpers (`check_ok`, `decode_json`, `parse_json`, `parse_empty`).
 
 use std::time::Duration;
 
@@ -260,8 +263,8 @@ pub(crate) fn parse_empty(response: Response<Vec<u8>>) -> Result<(), ResponseErr
 /// Implements [`WithCallOptions`] for operation structs with an `options: CallOptions` field.
 macro_rules! call_options {
     ($($ty:ty),* $(,)?) => {$(
-        impl $crate::request::WithCallOptions for $ty {
-            fn call_options_mut(&mut self) -> &mut $crate::request::CallOptions {
+        impl $crate::endpoint::WithCallOptions for $ty {
+            fn call_options_mut(&mut self) -> &mut $crate::endpoint::CallOptions {
                 &mut self.options
             }
         }
