@@ -67,72 +67,12 @@ impl Address {
         let (scheme, rest) = input
             .split_once("://")
             .ok_or_else(|| fail("expected a URL such as http://127.0.0.1:4646 or unix:///path/to/api.sock"))?;
-        let scheme = scheme.to_ascii_lowercase();
-        if scheme == "unix" {
-            let path = percent_decode(rest).ok_or_else(|| fail("invalid percent-encoding in socket path"))?;
-            if path.is_empty() || !path.starts_with('/') {
-                return Err(fail(
-                    "a unix address needs an absolute socket path, e.g. unix:///run/nomad/api.sock",
-                ));
-            }
-            return Ok((
-                Address::Unix {
-                    path: PathBuf::from(path),
-                },
-                None,
-            ));
+        match scheme.to_ascii_lowercase().as_str() {
+            "unix" => Ok((parse_unix(rest).map_err(fail)?, None)),
+            "http" => parse_http(false, rest).map_err(fail),
+            "https" => parse_http(true, rest).map_err(fail),
+            _ => Err(fail("unsupported scheme (use http, https or unix)")),
         }
-        let tls = match scheme.as_str() {
-            "http" => false,
-            "https" => true,
-            _ => return Err(fail("unsupported scheme (use http, https or unix)")),
-        };
-        if rest.contains(['?', '#']) {
-            return Err(fail("an agent address cannot have a query or fragment"));
-        }
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        let (auth, host_port) = match authority.rsplit_once('@') {
-            Some((userinfo, host)) => {
-                let (user, password) = match userinfo.split_once(':') {
-                    Some((u, p)) => (u, Some(p)),
-                    None => (userinfo, None),
-                };
-                let user = percent_decode(user).ok_or_else(|| fail("invalid percent-encoding in user name"))?;
-                let password = match password {
-                    Some(p) => Some(percent_decode(p).ok_or_else(|| fail("invalid percent-encoding in password"))?),
-                    None => None,
-                };
-                (Some(BasicAuth::new(user, password)), host)
-            }
-            None => (None, authority),
-        };
-        if host_port.is_empty() {
-            return Err(fail("missing host"));
-        }
-        let parsed: http::uri::Authority = host_port.parse().map_err(|_| fail("invalid host or port"))?;
-        if parsed.host().is_empty() {
-            return Err(fail("missing host"));
-        }
-        if let Some(port) = host_port.rsplit_once(':').map(|(_, p)| p) {
-            if !host_port.ends_with(']') && (port.is_empty() || port.parse::<u16>().is_err()) {
-                return Err(fail("invalid port"));
-            }
-        }
-        let prefix = path.trim_end_matches('/');
-        if !prefix.is_empty() {
-            http::uri::PathAndQuery::try_from(prefix).map_err(|_| fail("invalid path prefix"))?;
-        }
-        Ok((
-            Address::Http {
-                tls,
-                authority: host_port.to_owned(),
-                prefix: prefix.to_owned(),
-            },
-            auth,
-        ))
     }
 
     /// The scheme, authority and prefix that request URIs start with.
@@ -158,6 +98,72 @@ impl fmt::Display for Address {
             other => f.write_str(&other.base_url()),
         }
     }
+}
+
+/// The part of a `unix://` address after the scheme: an absolute, percent-encoded socket path.
+fn parse_unix(rest: &str) -> Result<Address, &'static str> {
+    let path = percent_decode(rest).ok_or("invalid percent-encoding in socket path")?;
+    if !path.starts_with('/') {
+        return Err("a unix address needs an absolute socket path, e.g. unix:///run/nomad/api.sock");
+    }
+    Ok(Address::Unix {
+        path: PathBuf::from(path),
+    })
+}
+
+/// The part of an `http://` or `https://` address after the scheme:
+/// `[user[:password]@]host[:port][/prefix]`.
+fn parse_http(tls: bool, rest: &str) -> Result<(Address, Option<BasicAuth>), &'static str> {
+    if rest.contains(['?', '#']) {
+        return Err("an agent address cannot have a query or fragment");
+    }
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (auth, host_port) = match authority.rsplit_once('@') {
+        Some((userinfo, host_port)) => (Some(parse_userinfo(userinfo)?), host_port),
+        None => (None, authority),
+    };
+    check_host_port(host_port)?;
+    let prefix = path.trim_end_matches('/');
+    if !prefix.is_empty() && http::uri::PathAndQuery::try_from(prefix).is_err() {
+        return Err("invalid path prefix");
+    }
+    let address = Address::Http {
+        tls,
+        authority: host_port.to_owned(),
+        prefix: prefix.to_owned(),
+    };
+    Ok((address, auth))
+}
+
+/// `user[:password]` from an address, percent-decoded.
+fn parse_userinfo(userinfo: &str) -> Result<BasicAuth, &'static str> {
+    let (user, password) = match userinfo.split_once(':') {
+        Some((user, password)) => (user, Some(password)),
+        None => (userinfo, None),
+    };
+    let user = percent_decode(user).ok_or("invalid percent-encoding in user name")?;
+    let password = password
+        .map(|p| percent_decode(p).ok_or("invalid percent-encoding in password"))
+        .transpose()?;
+    Ok(BasicAuth::new(user, password))
+}
+
+/// `host[:port]`: a host is required; a port, if given, must be a number up to 65535.
+fn check_host_port(host_port: &str) -> Result<(), &'static str> {
+    if host_port.is_empty() {
+        return Err("missing host");
+    }
+    let parsed: http::uri::Authority = host_port.parse().map_err(|_| "invalid host or port")?;
+    if parsed.host().is_empty() {
+        return Err("missing host");
+    }
+    if let Some((_, port)) = host_port.rsplit_once(':') {
+        // A `:` in a bracketed IPv6 host without a port is not a port separator.
+        if !host_port.ends_with(']') && port.parse::<u16>().is_err() {
+            return Err("invalid port");
+        }
+    }
+    Ok(())
 }
 
 /// Replaces `user:password@` in an address with `<redacted>@`, also when the scheme is missing
@@ -549,36 +555,65 @@ impl ConfigBuilder {
         self.env.as_ref().and_then(|env| env(name)).filter(|v| !v.is_empty())
     }
 
+    /// An explicit setting, else the environment variable `var` (if set and not empty).
+    fn or_env(&self, explicit: &Option<String>, var: &str) -> Option<String> {
+        explicit.clone().or_else(|| self.lookup(var))
+    }
+
     /// Resolves every setting and validates it.
     pub fn build(self) -> Result<Config, BuildError> {
-        let (address_text, _from_env) = match (&self.address, self.lookup("NOMAD_ADDR")) {
-            (Some(a), _) => (a.clone(), false),
-            (None, Some(a)) => (a, true),
-            (None, None) => (DEFAULT_ADDRESS.to_owned(), false),
-        };
-        let (address, url_auth) = Address::parse(&address_text)?;
+        let (address, url_auth) = Address::parse(&self.resolve_address())?;
+        let token = self.resolve_token()?;
+        let (region, namespace) = self.resolve_region_namespace()?;
+        let headers = self.build_headers()?;
+        let basic_auth = self.resolve_basic_auth(url_auth);
+        let tls = self.resolve_tls()?;
+        let base_url = address.base_url();
+        Ok(Config {
+            address,
+            base_url,
+            token,
+            region,
+            namespace,
+            headers,
+            basic_auth,
+            tls,
+        })
+    }
 
-        let token = if self.no_token {
-            None
-        } else {
-            match self
-                .token
-                .clone()
-                .or_else(|| self.lookup("NOMAD_TOKEN").map(Secret::new))
-            {
-                Some(t) => Some(Token::new(t.expose())?),
-                None => None,
-            }
-        };
+    /// The address text: explicit, else `NOMAD_ADDR`, else [`DEFAULT_ADDRESS`].
+    fn resolve_address(&self) -> String {
+        self.or_env(&self.address, "NOMAD_ADDR")
+            .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned())
+    }
 
-        let region = self.region.clone().or_else(|| self.lookup("NOMAD_REGION"));
-        let namespace = self.namespace.clone().or_else(|| self.lookup("NOMAD_NAMESPACE"));
+    /// The token: explicit, else `NOMAD_TOKEN`; none after [`without_token`](Self::without_token).
+    fn resolve_token(&self) -> Result<Option<Token>, BuildError> {
+        if self.no_token {
+            return Ok(None);
+        }
+        let token = self
+            .token
+            .clone()
+            .or_else(|| self.lookup("NOMAD_TOKEN").map(Secret::new));
+        token.map(|t| Token::new(t.expose())).transpose()
+    }
+
+    /// Region and namespace: explicit, else `NOMAD_REGION` and `NOMAD_NAMESPACE`. They go in
+    /// the query of every request, so they are checked here once.
+    fn resolve_region_namespace(&self) -> Result<(Option<String>, Option<String>), BuildError> {
+        let region = self.or_env(&self.region, "NOMAD_REGION");
+        let namespace = self.or_env(&self.namespace, "NOMAD_NAMESPACE");
         for (name, value) in [("region", &region), ("namespace", &namespace)] {
             if let Some(v) = value {
                 check_query_value(name, v)?;
             }
         }
+        Ok((region, namespace))
+    }
 
+    /// The extra headers, validated, with every value marked sensitive.
+    fn build_headers(&self) -> Result<HeaderMap, BuildError> {
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| BuildError::InvalidHeader {
@@ -598,38 +633,60 @@ impl ConfigBuilder {
             v.set_sensitive(true);
             headers.append(n, v);
         }
+        Ok(headers)
+    }
 
-        // The explicit setting comes first, then credentials in the address URL (explicit or
-        // NOMAD_ADDR), then NOMAD_HTTP_AUTH.
-        let basic_auth = self
-            .basic_auth
+    /// Basic auth: the explicit setting comes first, then credentials in the address URL
+    /// (explicit or `NOMAD_ADDR`), then `NOMAD_HTTP_AUTH`.
+    fn resolve_basic_auth(&self, url_auth: Option<BasicAuth>) -> Option<BasicAuth> {
+        self.basic_auth
             .clone()
             .or(url_auth)
-            .or_else(|| self.lookup("NOMAD_HTTP_AUTH").map(|v| BasicAuth::parse(&v)));
+            .or_else(|| self.lookup("NOMAD_HTTP_AUTH").map(|v| BasicAuth::parse(&v)))
+    }
 
-        let skip_verify = match self.skip_verify {
-            Some(v) => v,
-            None => match self.lookup("NOMAD_SKIP_VERIFY") {
-                Some(v) => parse_go_bool(&v).ok_or_else(|| BuildError::InvalidEnv {
-                    var: "NOMAD_SKIP_VERIFY",
-                    reason: format!("`{v}` is not a boolean (use true/false, 1/0, t/f)"),
-                })?,
-                None => false,
-            },
-        };
-        let path_env =
+    /// The TLS settings: each explicit, else from its `NOMAD_*` variable.
+    fn resolve_tls(&self) -> Result<TlsSettings, BuildError> {
+        let skip_verify = self.resolve_skip_verify()?;
+        let (client_cert, client_key) = self.resolve_client_pair()?;
+        let path =
             |explicit: &Option<PathBuf>, var: &str| explicit.clone().or_else(|| self.lookup(var).map(PathBuf::from));
-        let (client_cert, client_key) = if self.client_cert.is_some() {
-            (self.client_cert.clone(), self.client_key.clone())
-        } else {
-            (
-                self.lookup("NOMAD_CLIENT_CERT").map(PathBuf::from),
-                self.lookup("NOMAD_CLIENT_KEY").map(PathBuf::from),
-            )
-        };
-        if client_cert.is_some() != client_key.is_some() {
+        Ok(TlsSettings {
+            ca_cert: path(&self.ca_cert, "NOMAD_CACERT"),
+            ca_path: path(&self.ca_path, "NOMAD_CAPATH"),
+            client_cert,
+            client_key,
+            server_name: self.or_env(&self.server_name, "NOMAD_TLS_SERVER_NAME"),
+            skip_verify,
+        })
+    }
+
+    /// Explicit, else `NOMAD_SKIP_VERIFY` read as Go reads it ([`parse_go_bool`]), else off.
+    fn resolve_skip_verify(&self) -> Result<bool, BuildError> {
+        if let Some(skip) = self.skip_verify {
+            return Ok(skip);
+        }
+        match self.lookup("NOMAD_SKIP_VERIFY") {
+            Some(v) => parse_go_bool(&v).ok_or_else(|| BuildError::InvalidEnv {
+                var: "NOMAD_SKIP_VERIFY",
+                reason: format!("`{v}` is not a boolean (use true/false, 1/0, t/f)"),
+            }),
+            None => Ok(false),
+        }
+    }
+
+    /// The client certificate and key, a pair: both explicit ([`client_cert`](Self::client_cert)
+    /// sets them together), else both from `NOMAD_CLIENT_CERT` and `NOMAD_CLIENT_KEY`, where one
+    /// without the other is an error naming the missing variable.
+    fn resolve_client_pair(&self) -> Result<(Option<PathBuf>, Option<PathBuf>), BuildError> {
+        if self.client_cert.is_some() {
+            return Ok((self.client_cert.clone(), self.client_key.clone()));
+        }
+        let cert = self.lookup("NOMAD_CLIENT_CERT").map(PathBuf::from);
+        let key = self.lookup("NOMAD_CLIENT_KEY").map(PathBuf::from);
+        if cert.is_some() != key.is_some() {
             return Err(BuildError::InvalidEnv {
-                var: if client_cert.is_some() {
+                var: if cert.is_some() {
                     "NOMAD_CLIENT_KEY"
                 } else {
                     "NOMAD_CLIENT_CERT"
@@ -637,32 +694,16 @@ impl ConfigBuilder {
                 reason: "both client cert and client key must be provided".into(),
             });
         }
-        let tls = TlsSettings {
-            ca_cert: path_env(&self.ca_cert, "NOMAD_CACERT"),
-            ca_path: path_env(&self.ca_path, "NOMAD_CAPATH"),
-            client_cert,
-            client_key,
-            server_name: self
-                .server_name
-                .clone()
-                .or_else(|| self.lookup("NOMAD_TLS_SERVER_NAME")),
-            skip_verify,
-        };
-        let base_url = address.base_url();
-        Ok(Config {
-            address,
-            base_url,
-            token,
-            region,
-            namespace,
-            headers,
-            basic_auth,
-            tls,
-        })
+        Ok((cert, key))
     }
 }
 
-/// Parses a boolean the way Go's `strconv.ParseBool` does.
+/// Parses a boolean the way Go's `strconv.ParseBool` does: `1`, `t`, `T`, `TRUE`, `true`,
+/// `True` and their `false` counterparts; anything else is `None`.
+///
+/// A Go-compatibility helper: [`ConfigBuilder`] reads `NOMAD_SKIP_VERIFY` with it, as the
+/// `nomad` CLI does. It is public so that transports and test doubles that read Go-style flags
+/// (such as nomad-blocking's test agent) parse them the same way.
 pub fn parse_go_bool(value: &str) -> Option<bool> {
     match value {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
