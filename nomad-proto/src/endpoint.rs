@@ -94,11 +94,12 @@ pub trait WithCallOptions: Sized {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExpectedDuration(pub Duration);
 
-/// A request extension marking a long-lived streaming response (the log monitor): a transport
-/// that streams the body should not apply an overall timeout to it. When `heartbeats` is true the
-/// agent sends a `{}` frame about every second, so a per-read timeout of a few seconds is safe;
-/// when it is false (`plain=true` streams) the stream may legitimately stay silent for as long as
-/// the agent logs nothing, so a per-read timeout would kill a healthy stream.
+/// A request extension marking a long-lived streaming response (the log monitor and its
+/// export): a transport that streams the body should not apply an overall timeout to it. When
+/// `heartbeats` is true the agent sends a `{}` frame about every second, so a per-read timeout of
+/// a few seconds is safe; when it is false (`plain=true` streams) the stream may legitimately
+/// stay silent for as long as the agent logs nothing, so a per-read timeout would kill a healthy
+/// stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamingResponse {
     /// The agent sends heartbeats on this stream.

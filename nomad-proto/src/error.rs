@@ -113,8 +113,9 @@ pub enum ResponseError {
         /// The HTTP status.
         status: StatusCode,
     },
-    /// A log stream (`/v1/agent/monitor`) broke off mid-frame or carried something that is not a
-    /// frame (such as an error the agent appended after streaming started).
+    /// A log stream (`/v1/agent/monitor`, `/v1/agent/monitor/export`) could not be decoded: it
+    /// broke off mid-frame, carried something that is not a frame (such as an error the agent
+    /// appended after streaming started), or went over the decoder's limits.
     #[error("log stream error")]
     Stream(#[source] StreamError),
     /// `PUT /v1/agent/join` answered 200 but reported a failure in its `error` field.
@@ -200,8 +201,8 @@ impl ResponseError {
         }
     }
 
-    /// The error text the agent sent (for [`ResponseError::UnexpectedStatus`]) or reported
-    /// (for [`ResponseError::JoinFailed`]).
+    /// The error text the agent sent (for [`ResponseError::UnexpectedStatus`] and
+    /// [`ResponseError::DebugPermissionDenied`]) or reported (for [`ResponseError::JoinFailed`]).
     pub fn message(&self) -> Option<&str> {
         match self {
             ResponseError::UnexpectedStatus { body, .. } | ResponseError::DebugPermissionDenied { body, .. } => {

@@ -143,7 +143,7 @@ impl LogDecoder {
     /// Number of stream bytes the decoder is holding: undecoded input plus decoded text not
     /// yet returned as lines.
     pub fn buffered_len(&self) -> usize {
-        self.input.len() + self.out.lines.pending()
+        self.input.len() + self.out.lines.buffered_len()
     }
 
     /// Gives the decoder the next bytes of the response body. Chunks can be of any size and

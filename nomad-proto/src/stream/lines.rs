@@ -157,7 +157,8 @@ fn line_range(bytes: &[u8], start: usize, mut end: usize, limit: usize) -> Resul
 }
 
 impl LineBuffer {
-    pub(super) fn pending(&self) -> usize {
+    /// Number of decoded bytes not returned as lines yet.
+    pub(super) fn buffered_len(&self) -> usize {
         (self.batch.as_bytes().len() - self.pos) + self.data.len()
     }
 
@@ -219,14 +220,17 @@ impl LineBuffer {
         self.back_has_newline = newline;
     }
 
-    /// `Offset` and `File` of the segment holding stream position `at` (framed streams), after
-    /// dropping the segments before it. Positions only move forward.
+    /// Drops the segments that end at or before stream position `at` (always keeping the last
+    /// one), so that the front segment is the one holding `at`: the attribution of the line whose
+    /// `\n` is there (framed streams). Positions only move forward.
     fn seek_attr(&mut self, at: u64) {
         while self.attrs.len() > 1 && self.attrs.front().is_some_and(|a| a.end <= at) {
             self.attrs.pop_front();
         }
     }
 
+    /// `Offset` and `File` of the front segment (the line just taken), or with `last` of the last
+    /// segment (the final unterminated line). `(None, None)` for plain streams.
     fn attr(&self, last: bool) -> (Option<i64>, Option<&str>) {
         let attr = if last { self.attrs.back() } else { self.attrs.front() };
         attr.map_or((None, None), |a| (a.offset, a.file.as_deref()))

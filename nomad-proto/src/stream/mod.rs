@@ -1,7 +1,8 @@
 //! Incremental (sans-IO) decoder for the agent log streams
 //! `/v1/agent/monitor` and `/v1/agent/monitor/export`.
 //!
-//! The agent sends these streams in one of two [`StreamFormat`]s:
+//! The agent sends these streams in one of two [`StreamFormat`]s (Nomad 2.0.5:
+//! `command/agent/agent_endpoint.go`, with the frames of `client/lib/streamframer/framer.go`):
 //!
 //! * **Framed** (the default): JSON [`StreamFrame`] objects concatenated with no separator
 //!   (`{…}{…}{}{…}`). Each frame carries up to 1024 bytes of base64-encoded log text in `Data`,
