@@ -114,11 +114,11 @@ macro_rules! operations {
                 info: $ty::INFO,
                 sample_request: |config| {
                     let op: $ty = $sample;
-                    $crate::Endpoint::to_request(&op, config)
+                    $crate::endpoint::Endpoint::to_request(&op, config)
                 },
                 parse_sample: |response| {
                     let op: $ty = $sample;
-                    $crate::Endpoint::parse_response(&op, response).map(drop)
+                    $crate::endpoint::Endpoint::parse_response(&op, response).map(drop)
                 },
             },
         )*];
