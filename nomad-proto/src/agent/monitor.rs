@@ -26,6 +26,12 @@ pub trait LogStreamRequest: Endpoint<Output = Vec<LogLine>> {
     fn decoder(&self) -> LogDecoder {
         LogDecoder::new(self.format())
     }
+
+    /// True when the agent was asked for hclog JSON lines (`log_json=true`), which
+    /// [`LogLine::record`] parses. The default is false.
+    fn log_json(&self) -> bool {
+        false
+    }
 }
 
 /// The shared tail of both stream requests: `plain`, target, build, and the streaming marker.
@@ -156,6 +162,9 @@ impl Endpoint for Monitor {
 impl LogStreamRequest for Monitor {
     fn format(&self) -> StreamFormat {
         format_for(self.plain)
+    }
+    fn log_json(&self) -> bool {
+        self.log_json
     }
 }
 
