@@ -43,12 +43,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let client = match std::env::var("NOMAD_ADDR") {
         Ok(a) if !a.is_empty() => Client::from_env()?,
         _ => {
-            let feed = MonitorFeed {
-                lines: 60,
-                pace: Some(Duration::from_millis(50)),
-                linger: Duration::from_secs(2),
-                ..Default::default()
-            };
+            let feed = MonitorFeed::new()
+                .lines(60)
+                .pace(Duration::from_millis(50))
+                .linger(Duration::from_secs(2));
             let agent = TestAgent::builder().monitor(feed).start()?;
             eprintln!("No NOMAD_ADDR: tailing the bundled test agent at {}", agent.url());
             let client = agent.client()?;

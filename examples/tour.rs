@@ -195,17 +195,8 @@ fn real_agent(addr: &str) -> Result<(), Error> {
 
 fn test_agent() -> Result<(), Error> {
     const TOKEN: &str = "0b6f7c6e-tour-management-token";
-    let feed = MonitorFeed {
-        lines: 1_000_000,
-        pace: Some(Duration::from_millis(200)),
-        ..Default::default()
-    };
-    let agent = TestAgent::builder()
-        .role(Role::Both)
-        .acl(TOKEN)
-        .monitor(feed)
-        .start()
-        .map_err(|e| nomad_blocking::TransportError::new(nomad_blocking::TransportErrorKind::Io(e.kind()), e))?;
+    let feed = MonitorFeed::new().lines(1_000_000).pace(Duration::from_millis(200));
+    let agent = TestAgent::builder().role(Role::Both).acl(TOKEN).monitor(feed).start()?;
     println!(
         "No NOMAD_ADDR set: started the bundled Nomad test agent at {}",
         agent.url()
@@ -315,10 +306,7 @@ fn test_agent() -> Result<(), Error> {
     );
     let err = client.call(&ListMembers::new().token("not-a-real-token")).unwrap_err();
     println!("per-call token override with an unknown token: {err}");
-    let server_agent = TestAgent::builder()
-        .role(Role::Server)
-        .start()
-        .map_err(|e| nomad_blocking::TransportError::new(nomad_blocking::TransportErrorKind::Io(e.kind()), e))?;
+    let server_agent = TestAgent::builder().role(Role::Server).start()?;
     let err = server_agent.client()?.agent().servers().unwrap_err();
     println!(
         "servers on a server-only agent: {err}  [wrong role: {}]",

@@ -11,7 +11,7 @@ mod support;
 
 use std::io::Read;
 
-use nomad_blocking::test_agent::{Role, TestAgent};
+use nomad_blocking::test_agent::{log_line, MemberStatus, MonitorFeed, Role, TestAgent};
 use support::{raw_exchange, RawAnswer};
 
 fn start(role: Role) -> TestAgent {
@@ -76,7 +76,7 @@ fn post_is_accepted_like_put_for_join_and_force_leave() {
         "a nil-object success has no content type"
     );
     let left = agent.with_state(|s| s.members.iter().find(|m| m.node == "nomad-2").map(|m| m.status.clone()));
-    assert_eq!(left.as_deref(), Some("left"));
+    assert_eq!(left, Some(MemberStatus::Left));
     let answer = send(&agent, "POST", "/v1/agent/join?address=10.0.0.4");
     assert_eq!(answer.status, 200);
     let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
@@ -93,7 +93,7 @@ fn force_leave_of_a_name_serf_does_not_know_still_answers_200() {
         (200, String::new())
     );
     let status = agent.with_state(|s| s.members.iter().find(|m| m.node == "nomad-2").map(|m| m.status.clone()));
-    assert_eq!(status.as_deref(), Some("alive"));
+    assert_eq!(status, Some(MemberStatus::Alive));
 }
 
 #[test]
@@ -278,4 +278,154 @@ fn a_leader_pauses_three_quarters_of_its_scheduler_workers() {
     assert_eq!(workers.len(), 8);
     let paused = workers.iter().filter(|w| w["status"] == "Paused").count();
     assert_eq!(paused, 6);
+}
+
+/// The frames of a framed log stream, as the agent wrote them (concatenated JSON objects).
+fn frames(body: &[u8]) -> Vec<serde_json::Value> {
+    serde_json::Deserializer::from_slice(body)
+        .into_iter::<serde_json::Value>()
+        .map(|frame| frame.expect("a JSON frame"))
+        .collect()
+}
+
+/// The log bytes a framed stream carries: its frames' `Data`, base64-decoded and joined.
+fn frame_data(body: &[u8]) -> String {
+    use base64::Engine as _;
+    let mut data = Vec::new();
+    for frame in frames(body) {
+        if let Some(b64) = frame.get("Data").and_then(|d| d.as_str()) {
+            data.extend(
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .expect("standard base64"),
+            );
+        }
+    }
+    String::from_utf8(data).expect("UTF-8 logs")
+}
+
+/// Lines `range` of the generated feed at trace level, each with its newline.
+fn feed_lines(range: std::ops::Range<u64>, json: bool) -> String {
+    range.map(|i| log_line(i, json).1 + "\n").collect()
+}
+
+/// The line a Nomad monitor inserts when its buffer overflowed (`command/agent/monitor/monitor.go`).
+const DROPPED_7: &str = "[WARN] Monitor dropped 7 logs during monitor request\n";
+
+fn dropping_agent() -> TestAgent {
+    // 20 lines; after the first 5, lines 5 to 11 are dropped and the warning takes their place.
+    TestAgent::builder()
+        .monitor(MonitorFeed::new().lines(20).dropped_after(5, 7))
+        .start()
+        .expect("test agent starts")
+}
+
+#[test]
+fn a_framed_monitor_stream_carries_the_dropped_logs_warning_in_place_of_the_lost_lines() {
+    let agent = dropping_agent();
+    let answer = send(&agent, "GET", "/v1/agent/monitor?log_level=trace");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+    for frame in frames(&answer.body) {
+        let keys: Vec<&str> = frame.as_object().unwrap().keys().map(String::as_str).collect();
+        assert!(
+            keys.is_empty() || keys == ["Data", "FileEvent"],
+            "a monitor frame: {frame}"
+        );
+    }
+    let expected = feed_lines(0..5, false) + DROPPED_7 + &feed_lines(12..20, false);
+    assert_eq!(frame_data(&answer.body), expected);
+}
+
+#[test]
+fn with_log_json_the_dropped_logs_warning_is_the_one_line_that_is_not_json() {
+    let agent = dropping_agent();
+    let answer = send(&agent, "GET", "/v1/agent/monitor?log_level=trace&log_json=true");
+    assert_eq!(answer.status, 200);
+    let data = frame_data(&answer.body);
+    assert_eq!(data, feed_lines(0..5, true) + DROPPED_7 + &feed_lines(12..20, true));
+    let not_json: Vec<&str> = data
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_err())
+        .collect();
+    assert_eq!(not_json, [DROPPED_7.trim_end()]);
+}
+
+#[test]
+fn a_plain_monitor_stream_carries_the_dropped_logs_warning_as_raw_text() {
+    let agent = dropping_agent();
+    for (query, json) in [("", false), ("&log_json=true", true)] {
+        let answer = send(
+            &agent,
+            "GET",
+            &format!("/v1/agent/monitor?log_level=trace&plain=true{query}"),
+        );
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("content-type"), Some("text/plain"));
+        let expected = feed_lines(0..5, json) + DROPPED_7 + &feed_lines(12..20, json);
+        assert_eq!(answer.text(), expected, "plain=true{query}");
+    }
+}
+
+#[test]
+fn the_dropped_lines_are_counted_after_level_filtering() {
+    // At `warn`, the generated levels (info, debug, warn, info, error, …) let lines 2, 4, 7, 9,
+    // 12, 14, 17, 19 through: after 2 of them, 3 more (7, 9, 12) are dropped.
+    let agent = TestAgent::builder()
+        .monitor(MonitorFeed::new().lines(20).dropped_after(2, 3))
+        .start()
+        .unwrap();
+    let answer = send(&agent, "GET", "/v1/agent/monitor?log_level=warn&plain=true");
+    let expected: String = [2, 4].map(|i| log_line(i, false).1 + "\n").concat()
+        + "[WARN] Monitor dropped 3 logs during monitor request\n"
+        + &[14, 17, 19].map(|i| log_line(i, false).1 + "\n").concat();
+    assert_eq!(answer.text(), expected);
+}
+
+#[test]
+fn an_export_drops_no_lines() {
+    // The export reads a log file or journald: no monitor buffer, nothing dropped.
+    let agent = dropping_agent();
+    let answer = send(&agent, "GET", "/v1/agent/monitor/export?on_disk=true&plain=true");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.text(), feed_lines(0..20, false));
+}
+
+#[test]
+fn go_structs_are_written_in_their_field_order() {
+    // go-msgpack's JsonHandle writes a struct's fields in declaration order (a Go map's keys in
+    // map order): `structs.ServerMembersResponse`, `serf.Member`, `structs.KeyringResponse`,
+    // `agentSelf`, the join result.
+    let agent = start(Role::Both);
+    let members = send(&agent, "GET", "/v1/agent/members").text();
+    assert!(
+        members.starts_with(
+            r#"{"ServerName":"nomad-1","ServerRegion":"global","ServerDC":"dc1","Members":[{"Name":"nomad-1.global","Addr":"10.0.0.1","Port":4648,"Tags":{"#
+        ),
+        "{members}"
+    );
+    assert!(
+        members.contains(
+            r#"},"Status":"alive","ProtocolMin":1,"ProtocolMax":5,"ProtocolCur":2,"DelegateMin":2,"DelegateMax":5,"DelegateCur":4}"#
+        ),
+        "{members}"
+    );
+    let keys = send(&agent, "GET", "/v1/agent/keyring/list").text();
+    assert_eq!(
+        keys,
+        r#"{"Messages":{},"Keys":{"HS5lJ+XuTlYKWaeGYyG+/A==":3},"NumNodes":3}"#
+    );
+    let me = send(&agent, "GET", "/v1/agent/self").text();
+    assert!(
+        me.starts_with(r#"{"config":{"Region":"global","Datacenter":"dc1","NodeName":"nomad-1","DataDir":"#),
+        "{me}"
+    );
+    let (config_at, member_at, stats_at) = (
+        me.find(r#""config":"#).unwrap(),
+        me.find(r#""member":{"Name""#).unwrap(),
+        me.find(r#""stats":{"#).unwrap(),
+    );
+    assert!(config_at < member_at && member_at < stats_at, "{me}");
+    let joined = send(&agent, "PUT", "/v1/agent/join?address=10.0.0.4").text();
+    assert_eq!(joined, r#"{"num_joined":1,"error":"","warning":""}"#);
 }

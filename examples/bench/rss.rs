@@ -60,10 +60,7 @@ fn stop_server(mut child: std::process::Child) -> Res {
 }
 
 pub fn serve(opts: &Opts) -> Res {
-    let feed = MonitorFeed {
-        lines: opts.num("lines", 1000u64),
-        ..Default::default()
-    };
+    let feed = MonitorFeed::new().lines(opts.num("lines", 1000u64));
     let agent = TestAgent::builder().monitor(feed).start()?;
     println!("{}", agent.url());
     std::io::stdout().flush()?;

@@ -149,6 +149,14 @@ pub enum SetupError {
         /// Why it was rejected.
         reason: String,
     },
+    /// The loopback test agent (feature `test-agent`) could not start: it could not listen, or
+    /// what it was asked to run cannot be (e.g. a cluster whose leader is down).
+    #[error("the test agent cannot start")]
+    TestAgentStart {
+        /// Why (`InvalidInput` for a plan that cannot run).
+        #[source]
+        source: io::Error,
+    },
 }
 
 /// Which timeout fired.

@@ -15,7 +15,7 @@ const KEY_2: &str = "z3Vc0nN3ID9u5ZqUdfqVXQ==";
 fn keyring_rotation_install_use_remove() {
     let agent = start(TestAgent::builder().role(Role::Server));
     let a = client(&agent);
-    let servers = agent.with_state(|s| s.members.iter().filter(|m| m.status == "alive").count()) as u64;
+    let servers = agent.with_state(|s| s.members.iter().filter(|m| m.is_alive()).count()) as u64;
     let ring = a.agent().list_keys().unwrap();
     assert_eq!(ring.num_nodes, servers);
     assert_eq!(ring.keys.keys().collect::<Vec<_>>(), [KEY_1]);

@@ -1,7 +1,9 @@
 //! End to end: the real ureq-backed `nomad_blocking::Client` against the loopback test agent
 //! (`nomad_blocking::test_agent`), one module per endpoint family as in `nomad-proto/src/agent/`,
 //! plus the cross-cutting `access` (roles and ACLs), `transport` (gzip, body limit, connection
-//! reuse) and `operations` (every operation is documented, toured, served and fuzzed).
+//! reuse) and `operations` (every operation is documented, toured, served and fuzzed), and the
+//! test agent's own API as users' tests use it: `cluster` (`TestCluster`) and `test_double`
+//! (state types, log feeds, start errors).
 //!
 //! The test agent's own answers are checked against Nomad in `tests/test_agent.rs`; failure
 //! modes of misbehaving servers are in `tests/hostile.rs`.
@@ -10,6 +12,7 @@
 mod support;
 
 mod access;
+mod cluster;
 mod health;
 mod host;
 mod keyring;
@@ -20,6 +23,7 @@ mod pprof;
 mod reload;
 mod schedulers;
 mod self_info;
+mod test_double;
 mod transport;
 
 use nomad_blocking::http::StatusCode;
@@ -60,7 +64,7 @@ fn client_with_token(agent: &TestAgent, token: &str) -> Client {
 
 /// The gossip status the agent holds for `node` (its state, not the client's answer).
 fn member_status(agent: &TestAgent, node: &str) -> Option<String> {
-    agent.with_state(|s| s.members.iter().find(|m| m.node == node).map(|m| m.status.clone()))
+    agent.with_state(|s| s.members.iter().find(|m| m.node == node).map(|m| m.status.to_string()))
 }
 
 fn response_error(err: &Error) -> &ResponseError {

@@ -166,7 +166,7 @@ fn join_without_a_token_still_joins_and_returns_the_deprecation_warning() {
     let joined = agent.client().unwrap().agent().join(["10.0.0.4"]).unwrap();
     assert_eq!(joined.num_joined, 1);
     assert_eq!(joined.warning.as_deref(), Some(DEPRECATION));
-    assert!(agent.with_state(|s| s.members.iter().any(|m| m.addr == "10.0.0.4")));
+    assert!(agent.with_state(|s| s.members.iter().any(|m| m.addr.to_string() == "10.0.0.4")));
 
     let joined = agent
         .client_with_token("root-token")

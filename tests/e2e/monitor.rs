@@ -25,10 +25,7 @@ fn expected_lines(count: u64, min: LogLevel, json: bool) -> Vec<String> {
 
 #[test]
 fn a_monitor_stream_of_thousands_of_lines_arrives_whole_and_ends_cleanly() {
-    let agent = agent_with(MonitorFeed {
-        lines: 20_000,
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(20_000));
     let client = agent.client().unwrap();
     let stream = client
         .agent()
@@ -44,10 +41,7 @@ fn a_monitor_stream_of_thousands_of_lines_arrives_whole_and_ends_cleanly() {
 
 #[test]
 fn the_log_level_filter_is_sent_and_applied_by_the_agent() {
-    let agent = agent_with(MonitorFeed {
-        lines: 1_000,
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(1_000));
     let client = agent.client().unwrap();
     let lines: Vec<String> = client
         .agent()
@@ -62,10 +56,7 @@ fn the_log_level_filter_is_sent_and_applied_by_the_agent() {
 
 #[test]
 fn log_json_streams_decode_into_typed_records() {
-    let agent = agent_with(MonitorFeed {
-        lines: 500,
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(500));
     let client = agent.client().unwrap();
     let stream = client
         .agent()
@@ -83,10 +74,7 @@ fn log_json_streams_decode_into_typed_records() {
 
 #[test]
 fn plain_streams_are_raw_text_split_into_lines() {
-    let agent = agent_with(MonitorFeed {
-        lines: 3_000,
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(3_000));
     let client = agent.client().unwrap();
     let stream = client
         .agent()
@@ -99,11 +87,7 @@ fn plain_streams_are_raw_text_split_into_lines() {
 
 #[test]
 fn an_error_appended_mid_stream_is_reported_after_the_lines_before_it() {
-    let agent = agent_with(MonitorFeed {
-        lines: 100,
-        trailing_error: Some("rpc error: EOF".into()),
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(100).trailing_error("rpc error: EOF"));
     let client = agent.client().unwrap();
     let items: Vec<_> = client
         .agent()
@@ -127,11 +111,7 @@ const QUIET_SPELL: Duration = Duration::from_millis(4_500);
 
 #[test]
 fn a_quiet_stream_kept_alive_by_heartbeats_survives_a_short_read_timeout() {
-    let agent = agent_with(MonitorFeed {
-        lines: 10,
-        linger: QUIET_SPELL,
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(10).linger(QUIET_SPELL));
     let client = Client::builder()
         .address(agent.url())
         .gzip(false)
@@ -157,11 +137,7 @@ fn a_quiet_stream_kept_alive_by_heartbeats_survives_a_short_read_timeout() {
 
 #[test]
 fn a_stop_handle_ends_a_live_stream_from_another_thread() {
-    let agent = agent_with(MonitorFeed {
-        lines: 5,
-        linger: Duration::from_secs(30),
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(5).linger(Duration::from_secs(30)));
     let client = agent.client().unwrap();
     let mut stream = client
         .agent()
@@ -206,10 +182,7 @@ fn streams_need_agent_read_and_fail_before_streaming() {
 
 #[test]
 fn targeting_is_sent_as_node_id_or_server_id() {
-    let agent = agent_with(MonitorFeed {
-        lines: 3,
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(3));
     let client = agent.client().unwrap();
     let all_lines = |op: &Monitor| -> Vec<String> {
         let stream = client.agent().monitor(op).expect("the stream opens");
@@ -234,11 +207,7 @@ fn targeting_is_sent_as_node_id_or_server_id() {
 
 #[test]
 fn a_quiet_plain_stream_has_no_heartbeats_and_is_not_killed_by_the_read_timeout() {
-    let agent = agent_with(MonitorFeed {
-        lines: 10,
-        linger: Duration::from_millis(2_500),
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(10).linger(Duration::from_millis(2_500)));
     let client = Client::builder()
         .address(agent.url())
         .read_timeout(Some(Duration::from_millis(800)))
@@ -261,11 +230,7 @@ fn a_quiet_plain_stream_has_no_heartbeats_and_is_not_killed_by_the_read_timeout(
 fn a_log_stream_run_as_a_buffered_call_keeps_the_call_timeout() {
     // `Client::call` buffers the whole body: on a stream that never ends it must time out, not
     // block until the body limit.
-    let agent = agent_with(MonitorFeed {
-        lines: 10,
-        linger: Duration::from_secs(30),
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(10).linger(Duration::from_secs(30)));
     let client = Client::builder()
         .address(agent.url())
         .call_timeout(Some(Duration::from_secs(1)))
@@ -281,11 +246,7 @@ fn a_log_stream_run_as_a_buffered_call_keeps_the_call_timeout() {
 fn streams_are_gzip_compressed_when_asked_and_still_arrive_live() {
     // ureq asks for gzip; the test agent, like the agent's gzip handler, compresses and
     // sync-flushes every chunk. Heartbeats must still get through the compressor in time.
-    let agent = agent_with(MonitorFeed {
-        lines: 50,
-        linger: QUIET_SPELL,
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(50).linger(QUIET_SPELL));
     let client = Client::builder()
         .address(agent.url())
         .read_timeout(Some(HEARTBEAT_READ_TIMEOUT))
@@ -308,11 +269,7 @@ fn streams_are_gzip_compressed_when_asked_and_still_arrive_live() {
 
 #[test]
 fn export_frames_carry_cumulative_offsets_and_end_at_the_end_of_the_file() {
-    let agent = agent_with(MonitorFeed {
-        lines: 2_000,
-        linger: Duration::from_secs(30),
-        ..Default::default()
-    });
+    let agent = agent_with(MonitorFeed::new().lines(2_000).linger(Duration::from_secs(30)));
     let client = agent.client().unwrap();
     let started = Instant::now();
     let lines: Vec<_> = client

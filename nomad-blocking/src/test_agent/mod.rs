@@ -2,7 +2,8 @@
 //! way a real Nomad 2.0 agent does — methods (405 `Invalid method`), roles (501 `Invalid method`,
 //! 400 `Server only endpoint`), ACLs (403 `Permission denied`), the unhealthy health 500 with a
 //! JSON body and a `text/plain` content type, join's warning, empty success bodies, plain-text
-//! errors, gzip when asked for.
+//! errors, gzip when asked for, log streams framed as the agent frames them, JSON objects with
+//! their keys in Go's field order.
 //!
 //! Enabled by the `test-agent` cargo feature, so you can test your own scripts without a Nomad:
 //!
@@ -15,32 +16,110 @@
 //!
 //! let anonymous = agent.client()?;
 //! assert!(anonymous.agent().members().unwrap_err().is_permission_denied());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), nomad_blocking::Error>(())
+//! ```
+//!
+//! Starting an agent fails with the library's own [`Error`] ([`SetupError::TestAgentStart`]),
+//! so `?` works in a function that returns it.
+//!
+//! # What it answers from
+//!
+//! An agent answers from its [`AgentState`]: role, names, tokens, gossip [`Member`]s, leader,
+//! keys, the [`MonitorFeed`] its log streams send, a delay for every answer. Build one with the
+//! [`TestAgentBuilder`] (or from an `AgentState` of your own with [`TestAgentBuilder::state`]),
+//! and change it while the agent runs with [`TestAgent::with_state`]; every request is recorded
+//! ([`TestAgent::requests`]).
+//!
+//! ```
+//! use std::time::Duration;
+//! use nomad_blocking::test_agent::{Member, MemberStatus, MonitorFeed, TestAgent};
+//!
+//! let agent = TestAgent::builder()
+//!     .members([
+//!         Member::new("nomad-1", [10, 0, 0, 1]),
+//!         Member::new("nomad-2", [10, 0, 0, 2]).with_status(MemberStatus::Failed),
+//!     ])
+//!     // A log that keeps coming (a line every 100 ms) until the client stops reading.
+//!     .monitor(MonitorFeed::endless())
+//!     .start()?;
+//! agent.with_state(|state| state.response_delay = Some(Duration::from_millis(50)));
+//! let failed = agent.client()?.agent().members()?.members[1].status.clone();
+//! assert_eq!(failed, MemberStatus::Failed);
+//! # Ok::<(), nomad_blocking::Error>(())
+//! ```
+//!
+//! # A cluster
+//!
+//! A [`TestCluster`] runs several servers, member `i` on `127.0.0.<i+1>`, all on one HTTP port
+//! (binding `127.0.0.2` and up works on Linux). They share the gossip members, the keyring and
+//! the leader; a member can be down (its address refuses connections, the others list it as
+//! `failed`) or slow (it answers late, for a tool's timeouts):
+//!
+//! ```
+//! use std::time::Duration;
+//! use nomad_blocking::test_agent::TestCluster;
+//! use nomad_blocking::Client;
+//!
+//! let cluster = TestCluster::builder()
+//!     .servers(3)
+//!     .leader(0)
+//!     .slow(1, Duration::from_secs(5))
+//!     .down(2)
+//!     .start()?;
+//! let leader = cluster.leader().expect("a leader");
+//! let info = leader.client()?.agent().self_info()?;
+//! assert_eq!(info.stat("nomad", "leader"), Some("true"));
+//!
+//! // Rotate in a key through the leader: every alive member reports it.
+//! let key = "dGVzdC1jbHVzdGVyLWtleQ==";
+//! let keys = leader.client()?.agent().install_key(key)?;
+//! assert_eq!(keys.num_nodes, 2); // the member that is down does not answer
+//!
+//! // The slow member trips a short call timeout; the one that is down refuses.
+//! let impatient = |url: String| {
+//!     Client::builder().address(url).call_timeout(Some(Duration::from_millis(200))).build()
+//! };
+//! assert!(impatient(cluster.member(1).unwrap().url())?.agent().health().unwrap_err().is_timeout());
+//! assert!(impatient(cluster.member(2).unwrap().url())?.agent().health().unwrap_err().is_connect());
+//! # Ok::<(), nomad_blocking::Error>(())
 //! ```
 
-// This file holds the public API. `server.rs`: the HTTP plumbing. `handlers/`: what each endpoint
+// This file holds the public API of one agent; `cluster.rs` that of a cluster; `state.rs` the
+// state an agent answers from. `server.rs`: the HTTP plumbing. `handlers/`: what each endpoint
 // family answers, its handlers and its JSON fixtures, one file per family as in
-// `nomad_proto::agent`. The vocabulary the handlers share: `reply.rs` (answers), `acl.rs` (tokens
-// and capabilities), `target.rs` (forwarding to another agent). `tls.rs`: the HTTPS front.
+// `nomad_proto::agent`. The vocabulary the handlers share: `reply.rs` (answers), `json.rs` (JSON
+// in Go's field order), `acl.rs` (tokens and capabilities), `target.rs` (forwarding to another
+// agent). `tls.rs`: the HTTPS front.
 mod acl;
+mod cluster;
 mod handlers;
+mod json;
 mod reply;
 mod server;
+mod state;
 mod target;
 mod tls;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use crate::{Client, Error};
-use handlers::members::{default_members, Member};
+use crate::{Client, Error, SetupError};
+use cluster::ClusterLink;
 use server::{bind_loopback, lock, Shared};
 
 pub use acl::Capability;
+pub use cluster::{ClusterMember, TestCluster, TestClusterBuilder};
 pub use handlers::monitor::{log_line, MonitorFeed};
+pub use nomad_proto::agent::MemberStatus;
+pub use state::{AgentState, Member};
 pub use tls::TlsServerConfig;
+
+/// The error of a test agent that cannot start.
+fn start_error(source: std::io::Error) -> Error {
+    Error::Setup(SetupError::TestAgentStart { source })
+}
 
 /// Which parts an agent runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +145,7 @@ impl Role {
 
 /// A request as the test agent received it.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RecordedRequest {
     /// The method, e.g. `GET`.
     pub method: String,
@@ -123,96 +203,22 @@ impl RecordedRequest {
     }
 }
 
-/// The mutable state of the test agent (what the endpoints read and change).
-#[derive(Clone, Debug)]
-pub struct AgentState {
-    /// The agent's role.
-    pub role: Role,
-    /// Node name, e.g. `nomad-1`.
-    pub node_name: String,
-    /// Region.
-    pub region: String,
-    /// Datacenter.
-    pub datacenter: String,
-    /// Tokens and their capabilities; empty means ACLs are off.
-    pub tokens: BTreeMap<String, Vec<Capability>>,
-    /// Servers a client agent knows (`/v1/agent/servers`).
-    pub servers: Vec<String>,
-    /// Gossip members (name, address, status) of the region.
-    pub members: Vec<Member>,
-    /// Addresses a join succeeds for; every other address fails.
-    pub joinable: Vec<String>,
-    /// Whether the server has a leader (health).
-    pub has_leader: bool,
-    /// Whether `enable_debug` is on (host data and pprof with ACLs off).
-    pub enable_debug: bool,
-    /// What `/v1/agent/monitor` and `/v1/agent/monitor/export` send.
-    pub monitor: MonitorFeed,
-    /// `PUT /v1/agent/reload` fails with this text (500) when set.
-    pub reload_error: Option<String>,
-    /// How many reloads succeeded.
-    pub reloads: u32,
-    /// Scheduler workers the server runs (`/v1/agent/schedulers/config`).
-    pub num_schedulers: u32,
-    /// Schedulers the workers run.
-    pub enabled_schedulers: Vec<String>,
-    /// The server's CPU count: the upper bound of `num_schedulers`.
-    pub cpu_count: u32,
-    /// Installed gossip keys (base64), the primary first.
-    pub gossip_keys: Vec<String>,
-    /// Size in bytes of binary pprof profiles.
-    pub profile_size: usize,
-}
-
 /// Configures and starts a [`TestAgent`].
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct TestAgentBuilder {
     state: AgentState,
     require_token: bool,
 }
 
-impl Default for TestAgentBuilder {
-    fn default() -> Self {
-        TestAgentBuilder {
-            state: AgentState {
-                role: Role::Both,
-                node_name: "nomad-1".into(),
-                region: "global".into(),
-                datacenter: "dc1".into(),
-                tokens: BTreeMap::new(),
-                servers: vec!["10.0.0.1:4647".into(), "10.0.0.2:4647".into(), "10.0.0.3:4647".into()],
-                members: default_members(),
-                joinable: vec![
-                    "10.0.0.4".into(),
-                    "10.0.0.4:4648".into(),
-                    "10.0.0.5".into(),
-                    "10.0.0.5:4648".into(),
-                ],
-                has_leader: true,
-                enable_debug: false,
-                monitor: MonitorFeed::default(),
-                reload_error: None,
-                reloads: 0,
-                num_schedulers: 8,
-                enabled_schedulers: ["service", "batch", "system", "sysbatch", "_core"]
-                    .map(String::from)
-                    .to_vec(),
-                cpu_count: 8,
-                gossip_keys: vec!["HS5lJ+XuTlYKWaeGYyG+/A==".into()],
-                profile_size: 4096,
-            },
-            require_token: false,
-        }
-    }
-}
-
 impl TestAgentBuilder {
     /// The agent's role (default: both).
+    #[must_use]
     pub fn role(mut self, role: Role) -> Self {
         self.state.role = role;
         self
     }
     /// Turns ACLs on with a management token.
+    #[must_use]
     pub fn acl(mut self, management_token: &str) -> Self {
         self.state
             .tokens
@@ -220,63 +226,104 @@ impl TestAgentBuilder {
         self
     }
     /// Adds a token with some capabilities (turns ACLs on).
+    #[must_use]
     pub fn token(mut self, token: &str, capabilities: &[Capability]) -> Self {
         self.state.tokens.insert(token.into(), capabilities.to_vec());
         self
     }
     /// Node name (default `nomad-1`).
+    #[must_use]
     pub fn node_name(mut self, name: &str) -> Self {
         self.state.node_name = name.into();
         self
     }
     /// Region (default `global`); the members' serf names follow it (`nomad-1.<region>`).
+    #[must_use]
     pub fn region(mut self, region: &str) -> Self {
         self.state.region = region.into();
         self
     }
+    /// Datacenter (default `dc1`).
+    #[must_use]
+    pub fn datacenter(mut self, datacenter: &str) -> Self {
+        self.state.datacenter = datacenter.into();
+        self
+    }
     /// Servers a client agent knows (default three); empty makes the client unhealthy.
+    #[must_use]
     pub fn servers(mut self, servers: &[&str]) -> Self {
         self.state.servers = servers.iter().map(|s| s.to_string()).collect();
         self
     }
+    /// The gossip members of the region (default: three alive servers `nomad-1` to `nomad-3`
+    /// at `10.0.0.1` to `10.0.0.3`). The agent's own member is the one named like the agent.
+    #[must_use]
+    pub fn members(mut self, members: impl IntoIterator<Item = Member>) -> Self {
+        self.state.members = members.into_iter().collect();
+        self
+    }
     /// Whether the server has a leader (default yes); `false` makes the server unhealthy.
+    #[must_use]
     pub fn leader(mut self, has_leader: bool) -> Self {
         self.state.has_leader = has_leader;
         self
     }
-    /// What the log streams send (line count, pace, linger, a trailing error).
+    /// What the log streams send (line count, pace, linger, dropped lines, a trailing error).
+    #[must_use]
     pub fn monitor(mut self, feed: MonitorFeed) -> Self {
         self.state.monitor = feed;
         self
     }
     /// Turns `enable_debug` on.
+    #[must_use]
     pub fn enable_debug(mut self, on: bool) -> Self {
         self.state.enable_debug = on;
         self
     }
     /// Size of binary pprof profiles (default 4 KiB); several MiB exercise streaming.
+    #[must_use]
     pub fn profile_size(mut self, bytes: usize) -> Self {
         self.state.profile_size = bytes;
+        self
+    }
+    /// Answers every request `delay` after it arrived: a slow agent (for timeouts). Other
+    /// requests are answered meanwhile.
+    #[must_use]
+    pub fn response_delay(mut self, delay: Duration) -> Self {
+        self.state.response_delay = Some(delay);
+        self
+    }
+    /// Starts from `state` instead of [`AgentState::default`] (replacing what the other
+    /// builder methods set before).
+    #[must_use]
+    pub fn state(mut self, state: AgentState) -> Self {
+        self.state = state;
         self
     }
 
     /// Answers `401 Unauthorized` (plain text) to every request that carries no token
     /// (`X-Nomad-Token` or `Authorization: Bearer`), as the Task API socket does; a token the
     /// agent does not know still gets `403`. Combine with [`TestAgentBuilder::acl`].
+    #[must_use]
     pub fn require_token(mut self) -> Self {
         self.require_token = true;
         self
     }
 
     /// Starts the agent on `127.0.0.1` with an ephemeral port.
-    pub fn start(self) -> std::io::Result<TestAgent> {
-        let (server, addr) = bind_loopback()?;
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Setup`] with [`SetupError::TestAgentStart`] when it cannot listen.
+    pub fn start(self) -> Result<TestAgent, Error> {
+        let (server, addr) = bind_loopback().map_err(start_error)?;
         Ok(TestAgent::serve(
             server,
             format!("http://{addr}"),
             Some(addr),
             self.state,
             self.require_token,
+            None,
         ))
     }
 
@@ -284,9 +331,14 @@ impl TestAgentBuilder {
     /// requiring a client certificate if `tls` says so). The URL is `https://127.0.0.1:PORT`:
     /// give the client the CA (and, for certificates that do not name `127.0.0.1`, the TLS
     /// server name) yourself. Requests are recorded as over plain HTTP.
-    pub fn start_tls(self, tls: TlsServerConfig) -> std::io::Result<TestAgent> {
-        let (server, backend) = bind_loopback()?;
-        let front = tls::TlsFront::start(&tls, backend)?;
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Setup`] with [`SetupError::TestAgentStart`] when it cannot listen or `tls`
+    /// does not hold a usable certificate and key.
+    pub fn start_tls(self, tls: TlsServerConfig) -> Result<TestAgent, Error> {
+        let (server, backend) = bind_loopback().map_err(start_error)?;
+        let front = tls::TlsFront::start(&tls, backend).map_err(start_error)?;
         let addr = front.addr();
         let mut agent = TestAgent::serve(
             server,
@@ -294,21 +346,32 @@ impl TestAgentBuilder {
             Some(addr),
             self.state,
             self.require_token,
+            None,
         );
         agent.tls = Some(front);
         Ok(agent)
     }
 
     /// Starts the agent on a Unix socket at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Setup`] with [`SetupError::TestAgentStart`] when it cannot listen there.
     #[cfg(unix)]
-    pub fn start_unix(self, path: &std::path::Path) -> std::io::Result<TestAgent> {
-        let server = tiny_http::Server::http_unix(path).map_err(std::io::Error::other)?;
+    pub fn start_unix(self, path: &std::path::Path) -> Result<TestAgent, Error> {
+        let server = tiny_http::Server::http_unix(path)
+            .map_err(|e| match e.downcast::<std::io::Error>() {
+                Ok(io) => *io,
+                Err(other) => std::io::Error::other(other),
+            })
+            .map_err(start_error)?;
         Ok(TestAgent::serve(
             server,
             format!("unix://{}", path.display()),
             None,
             self.state,
             self.require_token,
+            None,
         ))
     }
 }
@@ -332,13 +395,30 @@ impl std::fmt::Debug for TestAgent {
 }
 
 impl TestAgent {
-    /// A builder with the defaults: both roles, ACLs off, region `global`, datacenter `dc1`.
+    /// A builder with the defaults ([`AgentState::default`]): both roles, ACLs off, region
+    /// `global`, datacenter `dc1`.
+    #[must_use]
     pub fn builder() -> TestAgentBuilder {
         TestAgentBuilder::default()
     }
 
     /// Starts an agent with the defaults.
-    pub fn start() -> std::io::Result<TestAgent> {
+    ///
+    /// ```
+    /// use nomad_blocking::test_agent::TestAgent;
+    ///
+    /// fn node_name() -> Result<String, nomad_blocking::Error> {
+    ///     let agent = TestAgent::start()?; // the library's own error: no conversion needed
+    ///     agent.client()?.agent().node_name()
+    /// }
+    /// assert_eq!(node_name()?, "nomad-1.global"); // its serf name, as Go's `NodeName`
+    /// # Ok::<(), nomad_blocking::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Setup`] with [`SetupError::TestAgentStart`] when it cannot listen.
+    pub fn start() -> Result<TestAgent, Error> {
         Self::builder().start()
     }
 
@@ -348,12 +428,14 @@ impl TestAgent {
         addr: Option<SocketAddr>,
         state: AgentState,
         require_token: bool,
+        cluster: Option<ClusterLink>,
     ) -> TestAgent {
         let server = Arc::new(server);
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             requests: Mutex::new(Vec::new()),
             require_token,
+            cluster,
         });
         let thread = server::spawn(Arc::clone(&server), Arc::clone(&shared));
         TestAgent {
@@ -378,11 +460,19 @@ impl TestAgent {
     }
 
     /// A client for this agent without a token.
+    ///
+    /// # Errors
+    ///
+    /// As [`ClientBuilder::build`](crate::ClientBuilder::build).
     pub fn client(&self) -> Result<Client, Error> {
         Client::builder().address(self.url.clone()).build()
     }
 
     /// A client for this agent with `token`.
+    ///
+    /// # Errors
+    ///
+    /// As [`ClientBuilder::build`](crate::ClientBuilder::build).
     pub fn client_with_token(&self, token: &str) -> Result<Client, Error> {
         Client::builder().address(self.url.clone()).token(token).build()
     }
@@ -397,9 +487,10 @@ impl TestAgent {
         lock(&self.shared.requests).last().cloned()
     }
 
-    /// Reads or changes the agent's state (e.g. drop the leader to make health fail).
+    /// Reads or changes the agent's state (e.g. drop the leader to make health fail). In a
+    /// [`TestCluster`], what the members share (members, keys, leader) is changed for all.
     pub fn with_state<R>(&self, f: impl FnOnce(&mut AgentState) -> R) -> R {
-        f(&mut lock(&self.shared.state))
+        self.shared.with_state(f)
     }
 }
 

@@ -3,8 +3,6 @@
 
 use std::io::Read;
 
-use serde_json::Value;
-
 use super::RecordedRequest;
 
 /// What the agent answers.
@@ -35,7 +33,7 @@ pub(crate) enum Reply {
 }
 
 /// 200 with `v` as compact JSON.
-pub(crate) fn ok_json(v: &Value) -> Reply {
+pub(crate) fn ok_json(v: &impl serde::Serialize) -> Reply {
     Reply::Json(200, serde_json::to_vec(v).expect("json"))
 }
 

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
+use super::cluster::ClusterLink;
 use super::handlers::handle;
 use super::reply::Reply;
 use super::{AgentState, RecordedRequest};
@@ -16,6 +17,19 @@ pub(super) struct Shared {
     pub(super) requests: Mutex<Vec<RecordedRequest>>,
     /// Answer `401` to requests without a token.
     pub(super) require_token: bool,
+    /// The cluster whose gossip and raft state this agent shares, if any.
+    pub(super) cluster: Option<ClusterLink>,
+}
+
+impl Shared {
+    /// Runs `f` on the agent's state, with the state its cluster shares brought in before and
+    /// written back after (under the cluster's lock, so every member sees one state).
+    pub(super) fn with_state<R>(&self, f: impl FnOnce(&mut AgentState) -> R) -> R {
+        match &self.cluster {
+            None => f(&mut lock(&self.state)),
+            Some(link) => link.with_state(&mut lock(&self.state), f),
+        }
+    }
 }
 
 /// Starts the thread that serves `server`'s requests.
@@ -28,12 +42,14 @@ pub(super) fn spawn(server: Arc<tiny_http::Server>, shared: Arc<Shared>) -> Join
 
 /// A plain HTTP listener on `127.0.0.1` with an ephemeral port.
 pub(super) fn bind_loopback() -> std::io::Result<(tiny_http::Server, SocketAddr)> {
-    let server = tiny_http::Server::http("127.0.0.1:0").map_err(std::io::Error::other)?;
-    match server.server_addr() {
-        tiny_http::ListenAddr::IP(addr) => Ok((server, addr)),
-        #[allow(unreachable_patterns)]
-        _ => Err(std::io::Error::other("unexpected listener")),
-    }
+    serve_on(std::net::TcpListener::bind("127.0.0.1:0")?)
+}
+
+/// A plain HTTP server on a listener already bound.
+pub(super) fn serve_on(listener: std::net::TcpListener) -> std::io::Result<(tiny_http::Server, SocketAddr)> {
+    let addr = listener.local_addr()?;
+    let server = tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?;
+    Ok((server, addr))
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -45,34 +61,43 @@ fn serve_loop(server: &tiny_http::Server, shared: &Shared) {
     for mut request in server.incoming_requests() {
         let recorded = record(&mut request);
         lock(&shared.requests).push(recorded.clone());
-        let reply = if shared.require_token && !has_token(&recorded) {
-            Reply::Text(401, "Unauthorized".to_owned())
-        } else {
-            let mut state = lock(&shared.state);
-            handle(&mut state, &recorded)
-        };
+        let reply = shared.with_state(|state| {
+            let reply = if shared.require_token && !has_token(&recorded) {
+                Reply::Text(401, "Unauthorized".to_owned())
+            } else {
+                handle(state, &recorded)
+            };
+            match state.response_delay {
+                Some(delay) => Reply::After(delay, Box::new(reply)),
+                None => reply,
+            }
+        });
         let gzip = recorded
             .header("accept-encoding")
             .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
         match reply {
-            Reply::Stream { content_type, body } => {
-                // Streams are written from their own thread so the agent keeps answering.
-                std::thread::spawn(move || {
-                    let _ = write_stream(request.into_writer(), content_type, body, gzip);
-                });
-            }
-            Reply::After(delay, reply) => {
-                // A CPU profile or trace answers after `seconds`; the state lock is not held
-                // meanwhile and other requests are served.
-                std::thread::spawn(move || {
-                    std::thread::sleep(delay);
-                    let _ = respond(request, *reply, gzip);
-                });
+            // Streams, and answers sent later (a CPU profile records for `seconds`, a slow
+            // agent waits), are written from their own thread: the state lock is not held
+            // meanwhile and the agent keeps answering.
+            reply @ (Reply::Stream { .. } | Reply::After(..)) => {
+                std::thread::spawn(move || send(request, reply, gzip));
             }
             reply => {
-                let _ = respond(request, reply, gzip);
+                let _ = send(request, reply, gzip);
             }
         }
+    }
+}
+
+/// Sends `reply` to `request`, waiting first if it is to be sent later.
+fn send(request: tiny_http::Request, reply: Reply, gzip: bool) -> std::io::Result<()> {
+    match reply {
+        Reply::After(delay, reply) => {
+            std::thread::sleep(delay);
+            send(request, *reply, gzip)
+        }
+        Reply::Stream { content_type, body } => write_stream(request.into_writer(), content_type, body, gzip),
+        reply => respond(request, reply, gzip),
     }
 }
 

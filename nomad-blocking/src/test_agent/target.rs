@@ -31,7 +31,7 @@ pub(crate) fn forward_target(state: &AgentState, node_id: &str, server_id: &str)
     }
     if !server_id.is_empty() {
         if server_id == "leader" && state.has_leader {
-            return Ok(Some(format!("nomad-1.{}", state.region)));
+            return Ok(Some(format!("{}.{}", state.leader, state.region)));
         }
         let known = state
             .members

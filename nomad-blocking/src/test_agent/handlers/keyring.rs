@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::test_agent::acl::{acl, Capability};
+use crate::test_agent::json::{go_struct, Node};
 use crate::test_agent::reply::{ok_json, text, try_reply, wrong_role, Reply};
 use crate::test_agent::{AgentState, RecordedRequest};
 
@@ -39,7 +40,7 @@ fn keyring(state: &mut AgentState, req: &RecordedRequest, op: &str) -> Reply {
         Ok(len) => len,
         Err(at) => return text(500, &format!("illegal base64 data at input byte {at}")),
     };
-    let nodes = alive_servers(state);
+    let nodes = state.alive_members();
     let failed = || text(500, &format!("{nodes}/{nodes} nodes reported failure"));
     let installed = state.gossip_keys.iter().position(|k| *k == key);
     match op {
@@ -89,14 +90,10 @@ fn base64_decoded_len(s: &str) -> Result<usize, usize> {
     Ok(bytes.len() / 4 * 3 - padding)
 }
 
-/// `structs.KeyringResponse`: every installed key is on every alive server.
-fn keyring_json(state: &AgentState) -> Value {
-    let nodes = alive_servers(state);
+/// `structs.KeyringResponse`: every installed key is on every alive server, and only the alive
+/// ones answer (serf's `NumNodes`).
+fn keyring_json(state: &AgentState) -> Node {
+    let nodes = state.alive_members();
     let keys: serde_json::Map<String, Value> = state.gossip_keys.iter().map(|k| (k.clone(), json!(nodes))).collect();
-    json!({"Messages": {}, "Keys": keys, "NumNodes": nodes})
-}
-
-/// How many servers answer a serf query (the alive gossip members).
-fn alive_servers(state: &AgentState) -> usize {
-    state.members.iter().filter(|m| m.status == "alive").count()
+    go_struct! {"Messages" => json!({}), "Keys" => Value::Object(keys), "NumNodes" => nodes}
 }

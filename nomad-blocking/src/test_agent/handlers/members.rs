@@ -1,11 +1,16 @@
 //! Membership: `/v1/agent/members`, `/v1/agent/servers`, `/v1/agent/join` and
 //! `/v1/agent/force-leave` (the gossip members of the region, the servers a client knows).
 
-use serde_json::{json, Value};
+use std::net::{IpAddr, SocketAddr};
+
+use nomad_proto::agent::MemberStatus;
+use serde_json::json;
 
 use crate::test_agent::acl::{acl, Capability};
+use crate::test_agent::json::{go_struct, Node};
 use crate::test_agent::reply::{invalid_method, is_get, is_write, ok_json, text, try_reply, wrong_role, Reply};
-use crate::test_agent::{AgentState, RecordedRequest};
+use crate::test_agent::state::{RPC_PORT, SERF_PORT};
+use crate::test_agent::{AgentState, Member, RecordedRequest};
 
 /// The Nomad version and revision every member of the test cluster runs (tag `v2.0.5`).
 pub(crate) const VERSION: &str = "2.0.5";
@@ -71,32 +76,37 @@ fn join(state: &mut AgentState, req: &RecordedRequest) -> Reply {
         Ok(()) => "",
         Err(_) => "anonymous server join is deprecated and will be removed in a future version of Nomad",
     };
-    let mut joined = 0;
+    let mut joined = 0u32;
     let mut errors = Vec::new();
     for addr in addresses {
-        if state.joinable.iter().any(|j| j == addr) {
-            joined += 1;
-            let host = addr.split(':').next().unwrap_or(addr).to_owned();
-            if !state.members.iter().any(|m| m.addr == host) {
-                // The first free name: after a prune, `len + 1` may already be taken.
-                let n = (1..)
-                    .find(|n| !state.members.iter().any(|m| m.node == format!("nomad-{n}")))
-                    .expect("a free name");
-                state.members.push(Member {
-                    node: format!("nomad-{n}"),
-                    addr: host,
-                    status: "alive".into(),
-                });
-            }
+        let with_port = if addr.parse::<SocketAddr>().is_ok() {
+            addr.to_owned()
         } else {
-            let with_port = if addr.contains(':') {
-                addr.to_owned()
-            } else {
-                format!("{addr}:4648")
-            };
+            match addr.parse::<IpAddr>() {
+                Ok(ip) => SocketAddr::new(ip, SERF_PORT).to_string(),
+                Err(_) => format!("{addr}:{SERF_PORT}"),
+            }
+        };
+        if !state.joinable.iter().any(|j| j == addr) {
             errors.push(format!(
                 "* Failed to join {with_port}: dial tcp {with_port}: connect: connection refused"
             ));
+            continue;
+        }
+        // The test agent resolves no names: a joinable entry that is not an IP address fails
+        // as a name that does not resolve.
+        let Some(ip) = with_port.parse::<SocketAddr>().ok().map(|a| a.ip()) else {
+            let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+            errors.push(format!("* Failed to join {with_port}: lookup {host}: no such host"));
+            continue;
+        };
+        joined += 1;
+        if !state.members.iter().any(|m| m.addr == ip) {
+            // The first free name: after a prune, `len + 1` may already be taken.
+            let n = (1..)
+                .find(|n| !state.members.iter().any(|m| m.node == format!("nomad-{n}")))
+                .expect("a free name");
+            state.members.push(Member::new(format!("nomad-{n}"), ip));
         }
     }
     let error = if errors.is_empty() {
@@ -104,7 +114,7 @@ fn join(state: &mut AgentState, req: &RecordedRequest) -> Reply {
     } else {
         format!("{} error occurred:\n\t{}\n\n", errors.len(), errors.join("\n\t"))
     };
-    ok_json(&json!({"num_joined": joined, "error": error, "warning": warning}))
+    ok_json(&go_struct! {"num_joined" => joined, "error" => error, "warning" => warning})
 }
 
 fn force_leave(state: &mut AgentState, req: &RecordedRequest) -> Reply {
@@ -135,59 +145,57 @@ fn force_leave(state: &mut AgentState, req: &RecordedRequest) -> Reply {
     if prune {
         state.members.retain(|m| m.node != short);
     } else if let Some(m) = state.members.iter_mut().find(|m| m.node == short) {
-        m.status = "left".into();
+        m.status = MemberStatus::Left;
     }
     Reply::Empty
 }
 
-/// A gossip member of the test cluster.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Member {
-    /// Node name without region, e.g. `nomad-2`.
-    pub node: String,
-    /// Gossip address.
-    pub addr: String,
-    /// Serf status (`alive`, `left`, `failed`, …).
-    pub status: String,
+/// A stable, made-up node ID for a member (the `id` tag, the raft server ID).
+pub(crate) fn member_id(node: &str) -> String {
+    let hash = node.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("5b2f8e4c-1d1a-4c3e-9a8b-{:012x}", hash & 0xffff_ffff_ffff)
 }
 
-/// Three alive servers, `nomad-1` to `nomad-3` at `10.0.0.1` to `10.0.0.3` (their serf names
-/// follow the region: `nomad-1.global`).
-pub(crate) fn default_members() -> Vec<Member> {
-    (1..=3)
-        .map(|i| Member {
-            node: format!("nomad-{i}"),
-            addr: format!("10.0.0.{i}"),
-            status: "alive".into(),
-        })
-        .collect()
-}
-
-/// A serf member as `/v1/agent/members` and `/v1/agent/self` send it.
-pub(crate) fn member_json(m: &Member, state: &AgentState) -> Value {
-    let n: u32 = m.node.rsplit('-').next().and_then(|n| n.parse().ok()).unwrap_or(1);
+/// A serf member as `/v1/agent/members` and `/v1/agent/self` send it (`serf.Member`, fields in
+/// declaration order; the tags a Nomad 2.0 server sets, `nomad/server.go` `setupSerf`).
+pub(crate) fn member_json(m: &Member, state: &AgentState) -> Node {
     let mut tags = json!({
         "role": "nomad", "region": state.region, "dc": state.datacenter, "build": VERSION,
-        "revision": REVISION, "vsn": "1", "raft_vsn": "3",
-        "id": format!("5b2f8e4c-1d1a-4c3e-9a8b-00000000000{n}"),
-        "rpc_addr": m.addr, "port": "4647",
+        "revision": REVISION, "vsn": "1", "raft_vsn": "3", "id": member_id(&m.node),
+        "rpc_addr": m.addr.to_string(), "port": RPC_PORT.to_string(),
     });
-    if n == 1 {
+    if state.bootstrap_expect == 1 {
         tags["bootstrap"] = json!("1");
-    } else {
-        tags["expect"] = json!("3");
     }
-    json!({
-        "Name": format!("{}.{}", m.node, state.region), "Addr": m.addr, "Port": 4648, "Tags": tags,
-        "Status": m.status, "ProtocolMin": 1, "ProtocolMax": 5, "ProtocolCur": 2,
-        "DelegateMin": 2, "DelegateMax": 5, "DelegateCur": 4,
-    })
+    if state.bootstrap_expect != 0 {
+        tags["expect"] = json!(state.bootstrap_expect.to_string());
+    }
+    for (key, value) in &m.tags {
+        tags[key.as_str()] = json!(value);
+    }
+    go_struct! {
+        "Name" => format!("{}.{}", m.node, state.region),
+        "Addr" => m.addr.to_string(),
+        "Port" => SERF_PORT,
+        "Tags" => tags,
+        "Status" => m.status.as_str(),
+        "ProtocolMin" => 1u8,
+        "ProtocolMax" => 5u8,
+        "ProtocolCur" => 2u8,
+        "DelegateMin" => 2u8,
+        "DelegateMax" => 5u8,
+        "DelegateCur" => 4u8,
+    }
 }
 
-/// `/v1/agent/members`.
-fn members_json(state: &AgentState) -> Value {
-    json!({
-        "ServerName": state.node_name, "ServerRegion": state.region, "ServerDC": state.datacenter,
-        "Members": state.members.iter().map(|m| member_json(m, state)).collect::<Vec<_>>(),
-    })
+/// `/v1/agent/members` (`structs.ServerMembersResponse`).
+fn members_json(state: &AgentState) -> Node {
+    go_struct! {
+        "ServerName" => state.node_name.as_str(),
+        "ServerRegion" => state.region.as_str(),
+        "ServerDC" => state.datacenter.as_str(),
+        "Members" => state.members.iter().map(|m| member_json(m, state)).collect::<Vec<_>>(),
+    }
 }

@@ -15,18 +15,53 @@ use crate::test_agent::reply::{text, try_reply, Reply};
 use crate::test_agent::target::target;
 use crate::test_agent::{AgentState, RecordedRequest};
 
-/// What the test agent's log streams send.
+/// What the test agent's log streams (`/v1/agent/monitor`, `/v1/agent/monitor/export`) send:
+/// generated log lines (see [`log_line`]), then optionally a quiet spell and an error.
+///
+/// **The default feed is short and fast**: 200 lines (at the monitor's default level `info`, 160
+/// of them are sent: the generated levels cycle `info`, `debug`, `warn`, `info`, `error`), sent
+/// as fast as the client reads, and the stream ends right after the last one. A test that tails
+/// a stream "for 3 seconds" against the default feed sees the stream end within milliseconds;
+/// use [`MonitorFeed::endless`] (a line every 100 ms, never ending) or set [`MonitorFeed::pace`]
+/// and [`MonitorFeed::linger`] for a stream that lasts.
+///
+/// ```
+/// use std::time::Duration;
+/// use nomad_blocking::test_agent::MonitorFeed;
+///
+/// // 50 lines, one every 20 ms, then 2 s of heartbeats only, then the end.
+/// let feed = MonitorFeed::new()
+///     .lines(50)
+///     .pace(Duration::from_millis(20))
+///     .linger(Duration::from_secs(2));
+/// assert_eq!(feed.lines, 50);
+/// // A line that never ends, as `nomad monitor` sees a quiet agent.
+/// let endless = MonitorFeed::endless();
+/// assert_eq!(endless.lines, u64::MAX);
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct MonitorFeed {
-    /// How many log lines the agent has to send (before level filtering).
+    /// How many log lines the agent has to send, before level filtering (default 200;
+    /// `u64::MAX` never ends).
     pub lines: u64,
-    /// A pause after each batch of frames (simulates a slow log); `None` sends as fast as the
-    /// client reads.
+    /// A pause after each line that is sent, each line in its own frame: a slow log. `None`
+    /// (the default) sends as fast as the client reads, in frames of up to 1024 bytes.
+    /// Heartbeats keep coming every second meanwhile.
     pub pace: Option<Duration>,
-    /// How long the stream stays open after the last line, sending only heartbeats.
+    /// How long the stream stays open after the last line, sending only heartbeats (default
+    /// zero: the stream ends after the last line).
     pub linger: Duration,
-    /// Text appended after the frames, as the agent does when an error happens mid-stream.
+    /// Text appended after the frames, as the agent does when an error happens mid-stream
+    /// (default none).
     pub trailing_error: Option<String>,
+    /// After this many lines have been sent, drop [`MonitorFeed::dropped_count`] lines and send
+    /// the agent's `[WARN] Monitor dropped N logs during monitor request` line instead (default
+    /// none). Only `/v1/agent/monitor` drops lines; an export reads a file and drops nothing.
+    pub dropped_after: Option<u64>,
+    /// How many lines are dropped at [`MonitorFeed::dropped_after`] (fewer if the feed ends
+    /// first: the warning counts those really dropped).
+    pub dropped_count: u64,
 }
 
 impl Default for MonitorFeed {
@@ -36,8 +71,70 @@ impl Default for MonitorFeed {
             pace: None,
             linger: Duration::ZERO,
             trailing_error: None,
+            dropped_after: None,
+            dropped_count: 0,
         }
     }
+}
+
+impl MonitorFeed {
+    /// The default feed: 200 lines as fast as the client reads, then the end of the stream.
+    #[must_use]
+    pub fn new() -> MonitorFeed {
+        MonitorFeed::default()
+    }
+
+    /// A feed that never ends: a line every 100 ms, for as long as the client reads.
+    #[must_use]
+    pub fn endless() -> MonitorFeed {
+        MonitorFeed::new().lines(u64::MAX).pace(Duration::from_millis(100))
+    }
+
+    /// How many lines the agent has to send, before level filtering.
+    #[must_use]
+    pub fn lines(mut self, lines: u64) -> MonitorFeed {
+        self.lines = lines;
+        self
+    }
+
+    /// A pause after each line that is sent.
+    #[must_use]
+    pub fn pace(mut self, pause: Duration) -> MonitorFeed {
+        self.pace = Some(pause);
+        self
+    }
+
+    /// How long the stream stays open after the last line, sending only heartbeats.
+    #[must_use]
+    pub fn linger(mut self, linger: Duration) -> MonitorFeed {
+        self.linger = linger;
+        self
+    }
+
+    /// Text the agent appends after the lines, as after an error mid-stream.
+    #[must_use]
+    pub fn trailing_error(mut self, text: impl Into<String>) -> MonitorFeed {
+        self.trailing_error = Some(text.into());
+        self
+    }
+
+    /// After `after_lines` lines have been sent, the next `count` lines are dropped and the
+    /// agent's own warning takes their place, as when a real agent's monitor buffer overflows
+    /// (Nomad `command/agent/monitor/monitor.go`): the plain text line
+    /// `[WARN] Monitor dropped <count> logs during monitor request\n`, framed like the lines
+    /// around it, and not JSON even when `log_json=true`. A `count` of zero drops nothing and
+    /// sends no warning, as the agent does.
+    #[must_use]
+    pub fn dropped_after(mut self, after_lines: u64, count: u64) -> MonitorFeed {
+        self.dropped_after = Some(after_lines);
+        self.dropped_count = count;
+        self
+    }
+}
+
+/// The line a monitor inserts when its buffer overflowed (Nomad `command/agent/monitor/monitor.go`).
+fn dropped_line(count: u64) -> String {
+    format!("[WARN] Monitor dropped {count} logs during monitor request\n")
 }
 
 const LEVELS: [LogLevel; 5] = [
@@ -148,15 +245,22 @@ fn export(state: &AgentState, req: &RecordedRequest) -> Reply {
 }
 
 /// The body of a log stream: a [`MonitorFeed`] read out as the agent sends it (frames or plain
-/// text, heartbeats, the trailing error). It is generated as it is read, so a multi-GiB stream
-/// costs no memory.
+/// text, heartbeats, the dropped-logs warning, the trailing error). It is generated as it is
+/// read, so a multi-GiB stream costs no memory.
 struct FeedReader {
     feed: MonitorFeed,
     min_level: LogLevel,
     json: bool,
     plain: bool,
     export: bool,
+    /// The index of the next generated line (before level filtering).
     next_line: u64,
+    /// Lines sent so far (after level filtering).
+    sent: u64,
+    /// Whether the feed's lines have been dropped and the warning sent.
+    dropped_done: bool,
+    /// Paced feeds: when the next line may be sent.
+    next_due: Option<Instant>,
     /// Raw log bytes not yet framed (lines split across frames).
     raw: Vec<u8>,
     out: Vec<u8>,
@@ -169,6 +273,7 @@ struct FeedReader {
 
 const FRAME_DATA: usize = 1024;
 const BATCH: usize = 32 * 1024;
+const HEARTBEAT: Duration = Duration::from_secs(1);
 
 impl FeedReader {
     fn new(feed: MonitorFeed, min_level: LogLevel, json: bool, plain: bool, export: bool) -> Self {
@@ -179,6 +284,9 @@ impl FeedReader {
             plain,
             export,
             next_line: 0,
+            sent: 0,
+            dropped_done: false,
+            next_due: None,
             raw: Vec::with_capacity(2 * BATCH),
             out: Vec::with_capacity(2 * BATCH),
             out_pos: 0,
@@ -190,12 +298,32 @@ impl FeedReader {
     }
 
     fn heartbeat_due(&self) -> bool {
-        !self.plain && self.last_heartbeat.elapsed() >= Duration::from_secs(1)
+        !self.plain && self.last_heartbeat.elapsed() >= HEARTBEAT
     }
 
     fn push_heartbeat(&mut self) {
         self.out.extend_from_slice(b"{}");
         self.last_heartbeat = Instant::now();
+    }
+
+    /// Sleeps until `until`, or until the next heartbeat is due if that is sooner (and then
+    /// sends it). True when `until` has passed.
+    fn wait_until(&mut self, until: Instant) -> bool {
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        let left = until - now;
+        let to_heartbeat = if self.plain {
+            left
+        } else {
+            HEARTBEAT.saturating_sub(self.last_heartbeat.elapsed())
+        };
+        std::thread::sleep(left.min(to_heartbeat));
+        if self.heartbeat_due() {
+            self.push_heartbeat();
+        }
+        Instant::now() >= until
     }
 
     fn push_frame(&mut self, data: &[u8]) {
@@ -221,7 +349,57 @@ impl FeedReader {
         });
     }
 
-    /// Fills `out` with the next batch; false at the end of the stream.
+    /// Frames the raw bytes: whole 1024-byte frames, and the rest too when `all`.
+    fn frame_raw(&mut self, all: bool) {
+        let raw = std::mem::take(&mut self.raw);
+        let mut start = 0;
+        while raw.len() - start >= FRAME_DATA || (all && start < raw.len()) {
+            let end = (start + FRAME_DATA).min(raw.len());
+            self.push_frame(&raw[start..end]);
+            start = end;
+        }
+        self.raw = raw;
+        self.raw.drain(..start);
+    }
+
+    /// The next generated line at or above the level filter; `None` at the end of the feed.
+    fn next_passing(&mut self) -> Option<String> {
+        while self.next_line < self.feed.lines {
+            let (level, line) = log_line(self.next_line, self.json);
+            self.next_line += 1;
+            if level >= self.min_level {
+                return Some(line);
+            }
+        }
+        None
+    }
+
+    /// Adds the next line to send to the raw bytes (a log line, or the dropped-logs warning in
+    /// its place); false at the end of the feed.
+    fn push_next_line(&mut self) -> bool {
+        if !self.export && !self.dropped_done && self.feed.dropped_after == Some(self.sent) {
+            self.dropped_done = true;
+            let mut dropped = 0;
+            while dropped < self.feed.dropped_count && self.next_passing().is_some() {
+                dropped += 1;
+            }
+            if dropped > 0 {
+                self.raw.extend_from_slice(dropped_line(dropped).as_bytes());
+                return true;
+            }
+        }
+        match self.next_passing() {
+            Some(line) => {
+                self.raw.extend_from_slice(line.as_bytes());
+                self.raw.push(b'\n');
+                self.sent += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Fills `out` with what comes next (possibly nothing yet); false at the end of the stream.
     fn refill(&mut self) -> bool {
         self.out.clear();
         self.out_pos = 0;
@@ -231,38 +409,37 @@ impl FeedReader {
         if self.heartbeat_due() {
             self.push_heartbeat();
         }
-        if self.next_line < self.feed.lines {
-            while self.raw.len() < BATCH && self.next_line < self.feed.lines {
-                let (level, line) = log_line(self.next_line, self.json);
-                self.next_line += 1;
-                if level >= self.min_level {
-                    self.raw.extend_from_slice(line.as_bytes());
-                    self.raw.push(b'\n');
+        if self.lines_done_at.is_none() {
+            match self.feed.pace {
+                None => {
+                    let mut more = true;
+                    while self.raw.len() < BATCH && more {
+                        more = self.push_next_line();
+                    }
+                    self.frame_raw(!more);
+                    if !more {
+                        self.lines_done_at = Some(Instant::now());
+                    }
                 }
-            }
-            let last = self.next_line >= self.feed.lines;
-            let raw = std::mem::take(&mut self.raw);
-            let mut start = 0;
-            while raw.len() - start >= FRAME_DATA || (last && start < raw.len()) {
-                let end = (start + FRAME_DATA).min(raw.len());
-                self.push_frame(&raw[start..end]);
-                start = end;
-            }
-            self.raw = raw;
-            self.raw.drain(..start);
-            if let Some(pace) = self.feed.pace {
-                std::thread::sleep(pace);
+                Some(pace) => {
+                    if let Some(due) = self.next_due {
+                        if !self.wait_until(due) {
+                            return true; // a heartbeat, or nothing yet
+                        }
+                    }
+                    if self.push_next_line() {
+                        self.frame_raw(true);
+                        self.next_due = Some(Instant::now() + pace);
+                    } else {
+                        self.lines_done_at = Some(Instant::now());
+                    }
+                }
             }
             return true;
         }
-        let done_at = *self.lines_done_at.get_or_insert_with(Instant::now);
+        let done_at = self.lines_done_at.unwrap_or_else(Instant::now);
         if done_at.elapsed() < self.feed.linger {
-            let until_heartbeat = Duration::from_secs(1).saturating_sub(self.last_heartbeat.elapsed());
-            let left = self.feed.linger.saturating_sub(done_at.elapsed());
-            std::thread::sleep(until_heartbeat.min(left));
-            if self.heartbeat_due() {
-                self.push_heartbeat();
-            }
+            self.wait_until(done_at + self.feed.linger);
             return true;
         }
         self.finished = true;

@@ -1,9 +1,10 @@
 //! `/v1/agent/schedulers` and `/v1/agent/schedulers/config`: a server's scheduler workers and
 //! their pool settings.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::test_agent::acl::{acl, Capability};
+use crate::test_agent::json::{go_struct, Node};
 use crate::test_agent::reply::{invalid_method, is_get, is_write, ok_json, server_only, text, try_reply, Reply};
 use crate::test_agent::{AgentState, RecordedRequest};
 
@@ -83,39 +84,35 @@ fn worker_config(state: &mut AgentState, req: &RecordedRequest) -> Reply {
     ok_json(&config_json(state))
 }
 
-/// The serf name of the test agent's server, e.g. `nomad-1.global`.
-fn server_name(state: &AgentState) -> String {
-    format!("{}.{}", state.node_name, state.region)
-}
-
-/// `/v1/agent/schedulers`: `num_schedulers` workers; as on a leader, three quarters are paused.
-fn workers_json(state: &AgentState) -> Value {
+/// `/v1/agent/schedulers`: `num_schedulers` workers; on the leader three quarters are paused
+/// (Nomad `nomad/leader.go`).
+fn workers_json(state: &AgentState) -> Node {
     let n = state.num_schedulers as usize;
-    let paused = if state.has_leader { 3 * n / 4 } else { 0 };
-    let workers: Vec<Value> = (0..n)
+    let paused = if state.is_leader() { 3 * n / 4 } else { 0 };
+    let workers: Vec<Node> = (0..n)
         .map(|i| {
             let (status, workload) = if i < paused {
                 ("Paused", "Paused")
             } else {
                 ("Started", "WaitingToDequeue")
             };
-            json!({
-                "id": format!("5669d6fa-0def-7369-6558-a47c35fd{i:04x}"),
-                "enabled_schedulers": state.enabled_schedulers,
-                "started": format!("2026-08-20T09:15:00.91{:04}Z", 1883 + i * 7),
-                "status": status,
-                "workload_status": workload,
-            })
+            go_struct! {
+                "id" => format!("5669d6fa-0def-7369-6558-a47c35fd{i:04x}"),
+                "enabled_schedulers" => state.enabled_schedulers.clone(),
+                "started" => format!("2026-08-20T09:15:00.91{:04}Z", 1883 + i * 7),
+                "status" => status,
+                "workload_status" => workload,
+            }
         })
         .collect();
-    json!({"server_id": server_name(state), "schedulers": workers})
+    go_struct! {"server_id" => state.serf_name(), "schedulers" => workers}
 }
 
 /// `/v1/agent/schedulers/config` (GET, and the answer of PUT).
-fn config_json(state: &AgentState) -> Value {
-    json!({
-        "server_id": server_name(state),
-        "num_schedulers": state.num_schedulers,
-        "enabled_schedulers": state.enabled_schedulers,
-    })
+fn config_json(state: &AgentState) -> Node {
+    go_struct! {
+        "server_id" => state.serf_name(),
+        "num_schedulers" => state.num_schedulers,
+        "enabled_schedulers" => state.enabled_schedulers.clone(),
+    }
 }
