@@ -190,3 +190,33 @@ fn the_dropped_logs_warning_reaches_the_client_as_a_line() {
     expected.extend((7..10).map(|i| log_line(i, false).1));
     assert_eq!(lines, expected);
 }
+
+#[test]
+fn debug_output_hides_tokens_and_gossip_keys() {
+    const TOKEN: &str = "0f1e2d3c-secret-management-token";
+    const KEY: &str = "dGVzdC1jbHVzdGVyLWtleQ==";
+    let agent = TestAgent::builder().acl(TOKEN).start().unwrap();
+    agent
+        .client_with_token(TOKEN)
+        .unwrap()
+        .agent()
+        .install_key(KEY)
+        .unwrap();
+    let shown = format!(
+        "{:?} {:?} {:?}",
+        agent.with_state(|s| s.clone()),
+        agent.requests(),
+        nomad_blocking::test_agent::TestCluster::builder()
+            .acl(TOKEN)
+            .gossip_keys(&[KEY]),
+    );
+    assert!(!shown.contains(TOKEN) && !shown.contains(KEY), "{shown}");
+    assert!(
+        shown.contains("/v1/agent/keyring/install"),
+        "the rest still shows: {shown}"
+    );
+    // The recorded request itself keeps everything, for the test to check.
+    let install = agent.last_request().unwrap();
+    assert_eq!(install.header("x-nomad-token"), Some(TOKEN));
+    assert!(String::from_utf8_lossy(&install.body).contains(KEY));
+}

@@ -19,12 +19,22 @@ const PORT_ATTEMPTS: usize = 20;
 
 /// What the members of a cluster share: serf's view of the members and the keyring, raft's
 /// leader.
-#[derive(Debug)]
 struct Gossip {
     members: Vec<Member>,
     gossip_keys: Vec<String>,
     has_leader: bool,
     leader: String,
+}
+
+impl std::fmt::Debug for Gossip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gossip")
+            .field("members", &self.members)
+            .field("gossip_keys", &self.gossip_keys.len())
+            .field("has_leader", &self.has_leader)
+            .field("leader", &self.leader)
+            .finish()
+    }
 }
 
 impl Gossip {
@@ -61,7 +71,6 @@ impl ClusterLink {
 }
 
 /// Configures and starts a [`TestCluster`].
-#[derive(Debug)]
 pub struct TestClusterBuilder {
     servers: usize,
     leader: Option<usize>,
@@ -87,6 +96,23 @@ impl Default for TestClusterBuilder {
             gossip_keys: None,
             monitor: MonitorFeed::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for TestClusterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The tokens and gossip keys are secrets: only their count shows.
+        f.debug_struct("TestClusterBuilder")
+            .field("servers", &self.servers)
+            .field("leader", &self.leader)
+            .field("down", &self.down)
+            .field("slow", &self.slow)
+            .field("region", &self.region)
+            .field("datacenter", &self.datacenter)
+            .field("tokens", &self.tokens.len())
+            .field("gossip_keys", &self.gossip_keys.as_ref().map(Vec::len))
+            .field("monitor", &self.monitor)
+            .finish()
     }
 }
 

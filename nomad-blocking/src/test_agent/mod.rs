@@ -144,7 +144,11 @@ impl Role {
 }
 
 /// A request as the test agent received it.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` hides what may be secret: the values of `X-Nomad-Token` and `Authorization`, and
+/// the body (a keyring request carries a gossip key), shown by its length only. The fields hold
+/// everything as received.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct RecordedRequest {
     /// The method, e.g. `GET`.
@@ -159,6 +163,38 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The request body.
     pub body: Vec<u8>,
+}
+
+/// What `Debug` shows in place of a secret.
+pub(crate) struct Redacted(pub(crate) &'static str);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &dyn std::fmt::Debug)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown: &dyn std::fmt::Debug = match name.as_str() {
+                    "x-nomad-token" | "authorization" => &Redacted("<redacted>"),
+                    _ => value,
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl RecordedRequest {

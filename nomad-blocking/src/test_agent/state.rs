@@ -104,7 +104,10 @@ fn default_members() -> Vec<Member> {
 /// In a [`TestCluster`](super::TestCluster) the members share what gossip and raft share:
 /// `members`, `gossip_keys`, `has_leader` and `leader` are the same on every member, and a change
 /// on one is seen by all.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` hides the ACL tokens (only their capabilities show) and the gossip keys (only
+/// their count shows).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct AgentState {
     /// The agent's role (default: both).
@@ -198,6 +201,63 @@ impl Default for AgentState {
             profile_size: 4096,
             response_delay: None,
         }
+    }
+}
+
+impl std::fmt::Debug for AgentState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so that a field added later is not forgotten here.
+        let AgentState {
+            role,
+            node_name,
+            region,
+            datacenter,
+            advertise_addr,
+            http_port,
+            tokens,
+            servers,
+            members,
+            joinable,
+            has_leader,
+            leader,
+            bootstrap_expect,
+            enable_debug,
+            monitor,
+            reload_error,
+            reloads,
+            num_schedulers,
+            enabled_schedulers,
+            cpu_count,
+            gossip_keys,
+            profile_size,
+            response_delay,
+        } = self;
+        let token_capabilities: Vec<&Vec<Capability>> = tokens.values().collect();
+        f.debug_struct("AgentState")
+            .field("role", role)
+            .field("node_name", node_name)
+            .field("region", region)
+            .field("datacenter", datacenter)
+            .field("advertise_addr", advertise_addr)
+            .field("http_port", http_port)
+            .field("tokens", &token_capabilities)
+            .field("servers", servers)
+            .field("members", members)
+            .field("joinable", joinable)
+            .field("has_leader", has_leader)
+            .field("leader", leader)
+            .field("bootstrap_expect", bootstrap_expect)
+            .field("enable_debug", enable_debug)
+            .field("monitor", monitor)
+            .field("reload_error", reload_error)
+            .field("reloads", reloads)
+            .field("num_schedulers", num_schedulers)
+            .field("enabled_schedulers", enabled_schedulers)
+            .field("cpu_count", cpu_count)
+            .field("gossip_keys", &gossip_keys.len())
+            .field("profile_size", profile_size)
+            .field("response_delay", response_delay)
+            .finish()
     }
 }
 
