@@ -67,7 +67,8 @@ fn log_json_streams_decode_into_typed_records() {
     let first = &records[0];
     assert_eq!(first.level, LogLevel::Info);
     assert_eq!(first.module.as_deref(), Some("agent"));
-    assert!(first.message.starts_with("agent: event 0 handled"));
+    assert_eq!(first.message, "event 0 handled");
+    assert_eq!(first.fields["request_id"], "7f3a00000000");
     assert_eq!(first.fields["seq"], 0);
     assert!(records.iter().all(|r| r.level >= LogLevel::Debug));
 }

@@ -146,25 +146,42 @@ const LEVELS: [LogLevel; 5] = [
 ];
 const MODULES: [&str; 4] = ["agent", "client", "nomad", "http"];
 
-/// The `i`-th generated log line as hclog writes it (text or JSON).
+/// The `i`-th line (from 0) of a [`MonitorFeed`], with its level, as hclog writes it: text
+/// (`2026-11-26T17:00:00.000Z [INFO]  agent: event 0 handled: request_id=… duration=1.2ms`) or,
+/// for `log_json=true`, a JSON record (`{"@level":"info","@message":"event 0 handled",
+/// "@module":"agent","@timestamp":…,"duration":"1.2ms","request_id":…,"seq":0}`).
+///
+/// The levels cycle `info`, `debug`, `warn`, `info`, `error` (so at the monitor's default level
+/// `info`, four lines in five are sent; no line is `trace`), the modules `agent`, `client`,
+/// `nomad`, `http`. Use it to compute the lines a test expects:
+///
+/// ```
+/// use nomad_blocking::proto::stream::LogLevel;
+/// use nomad_blocking::test_agent::log_line;
+///
+/// let (level, text) = log_line(2, false);
+/// assert_eq!(level, LogLevel::Warn);
+/// assert!(text.contains("[WARN]") && text.contains("nomad: event 2 handled"));
+/// ```
 pub fn log_line(i: u64, json: bool) -> (LogLevel, String) {
     let level = LEVELS[(i % LEVELS.len() as u64) as usize];
     let module = MODULES[(i % MODULES.len() as u64) as usize];
     let secs = i / 10;
-    let ts = format!(
-        "2026-11-26T17:{:02}:{:02}.{:03}Z",
-        (secs / 60) % 60,
-        secs % 60,
-        (i % 10) * 100
-    );
-    let message = format!("{module}: event {i} handled: request_id=7f3a{i:08x} duration=1.2ms");
+    // hclog's time formats: milliseconds in text, microseconds in JSON.
+    let (minute, second, millis) = ((secs / 60) % 60, secs % 60, (i % 10) * 100);
     let line = if json {
+        // `@message` is the message alone; the logger's name is `@module` and the key/value
+        // pairs are fields (encoding/json sorts the keys).
         format!(
-            r#"{{"@level":"{}","@message":"{message}","@module":"{module}","@timestamp":"{ts}","seq":{i}}}"#,
+            r#"{{"@level":"{}","@message":"event {i} handled","@module":"{module}","@timestamp":"2026-11-26T17:{minute:02}:{second:02}.{millis:03}000Z","duration":"1.2ms","request_id":"7f3a{i:08x}","seq":{i}}}"#,
             level.as_str()
         )
     } else {
-        format!("{ts} [{}]  {message}", level.as_str().to_ascii_uppercase())
+        // The level in a 7-wide bracket (`[INFO] `, `[ERROR]`), then a space.
+        let bracket = format!("[{}]", level.as_str().to_ascii_uppercase());
+        format!(
+            "2026-11-26T17:{minute:02}:{second:02}.{millis:03}Z {bracket:<7} {module}: event {i} handled: request_id=7f3a{i:08x} duration=1.2ms"
+        )
     };
     (level, line)
 }
