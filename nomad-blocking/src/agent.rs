@@ -98,10 +98,11 @@ impl<T: Transport> Agent<'_, T> {
         self.client.call(&GetHealth::new().role(role))
     }
 
-    /// `GET /v1/agent/self`, then the agent's node name: the serf member name
-    /// (`nomad-1.global`), or the configured `NodeName` on a client-only agent (which has no
-    /// member). An agent that reports neither is a [`ResponseError::MissingValue`].
-    /// Go: `Agent().NodeName()` (which caches it; this asks the agent each time).
+    /// `GET /v1/agent/self`, then the agent's node name (`nomad-1`, without the region; see
+    /// [`AgentSelf::node_name`](nomad_proto::agent::AgentSelf::node_name)): the configured
+    /// `NodeName`, else the member name without its region. An agent that reports neither is a
+    /// [`ResponseError::MissingValue`]. Go's `Agent().NodeName()` returns the member name
+    /// (`nomad-1.global`) instead: [`AgentSelf::member_name`](nomad_proto::agent::AgentSelf::member_name).
     pub fn node_name(&self) -> Result<String, Error> {
         let me = self.self_info()?;
         required(me.node_name(), "node name (member.Name or config.NodeName)")

@@ -89,13 +89,70 @@ impl Address {
     pub fn is_tls(&self) -> bool {
         matches!(self, Address::Http { tls: true, .. })
     }
+
+    /// The host a transport connects to, for `http://` and `https://` addresses: the
+    /// authority's host without the port, and without the brackets of an IPv6 literal
+    /// (`::1` for `http://[::1]:4646`). `None` for a `unix://` address (see
+    /// [`Address::socket_path`]).
+    pub fn host(&self) -> Option<&str> {
+        let Address::Http { authority, .. } = self else {
+            return None;
+        };
+        let host = match authority.strip_prefix('[') {
+            Some(bracketed) => bracketed.split_once(']').map_or(bracketed, |(host, _)| host),
+            None => authority.rsplit_once(':').map_or(authority.as_str(), |(host, _)| host),
+        };
+        Some(host)
+    }
+
+    /// The port a transport connects to: the authority's port, else the scheme's default (80
+    /// for `http`, 443 for `https`; the agent's own default, 4646, applies only to the default
+    /// address, which names it). `None` for a `unix://` address.
+    ///
+    /// ```
+    /// use nomad_proto::Address;
+    ///
+    /// let (address, _) = Address::parse("https://nomad.example")?;
+    /// assert_eq!((address.host(), address.port()), (Some("nomad.example"), Some(443)));
+    /// let (address, _) = Address::parse("http://[::1]:4646")?;
+    /// assert_eq!((address.host(), address.port()), (Some("::1"), Some(4646)));
+    /// // A transport can dial `(host, port)` with `std::net::ToSocketAddrs`.
+    /// let (address, _) = Address::parse("unix:///run/nomad/api.sock")?;
+    /// assert_eq!((address.host(), address.port()), (None, None));
+    /// assert_eq!(address.socket_path(), Some(std::path::Path::new("/run/nomad/api.sock")));
+    /// # Ok::<(), nomad_proto::BuildError>(())
+    /// ```
+    pub fn port(&self) -> Option<u16> {
+        let Address::Http { tls, authority, .. } = self else {
+            return None;
+        };
+        let after_host = match authority.strip_prefix('[') {
+            Some(bracketed) => bracketed.split_once(']').map_or("", |(_, rest)| rest),
+            None => authority.rsplit_once(':').map_or("", |(_, port)| port),
+        };
+        let explicit = after_host.strip_prefix(':').unwrap_or(after_host);
+        match explicit.parse() {
+            Ok(port) => Some(port),
+            Err(_) => Some(if *tls { 443 } else { 80 }),
+        }
+    }
+
+    /// The socket path of a `unix://` address (the requests it builds say
+    /// `http://127.0.0.1/…`); `None` for `http://` and `https://`.
+    pub fn socket_path(&self) -> Option<&std::path::Path> {
+        match self {
+            Address::Unix { path } => Some(path),
+            Address::Http { .. } => None,
+        }
+    }
 }
 
 impl fmt::Display for Address {
+    /// The address as a URL (`unix:///path` for a socket), padded to the formatter's width.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Address::Unix { path } => write!(f, "unix://{}", path.display()),
-            other => f.write_str(&other.base_url()),
+            Address::Unix { path } => f.pad(&format!("unix://{}", path.display())),
+            other => f.pad(&other.base_url()),
         }
     }
 }
@@ -205,6 +262,25 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// A secret string (ACL token, password): never shown by `Debug`.
+///
+/// It converts from the string types a program holds its secrets in, so that any of them can
+/// be passed where a secret is taken:
+///
+/// ```
+/// use std::borrow::Cow;
+/// use nomad_proto::{Config, Secret};
+///
+/// let token = String::from("s3cr3t");
+/// Config::builder().token("s3cr3t").build()?; // &str
+/// Config::builder().token(&token).build()?; // &String
+/// Config::builder().token(token.clone()).build()?; // String
+/// Config::builder().token(Box::<str>::from("s3cr3t")).build()?; // Box<str>
+/// Config::builder().token(Cow::Borrowed("s3cr3t")).build()?; // Cow<str>
+/// Config::builder().token(std::sync::Arc::<str>::from("s3cr3t")).build()?; // Arc<str>
+/// Config::builder().token(Secret::new("s3cr3t")).build()?; // Secret
+/// assert_eq!(format!("{:?}", Secret::from(&token)), "<redacted>");
+/// # Ok::<(), nomad_proto::BuildError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Arc<str>);
 
@@ -227,13 +303,37 @@ impl fmt::Debug for Secret {
 
 impl From<&str> for Secret {
     fn from(value: &str) -> Self {
-        Secret::new(value)
+        Secret(Arc::from(value))
     }
 }
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Secret::new(value)
+        Secret(Arc::from(value))
+    }
+}
+
+impl From<&String> for Secret {
+    fn from(value: &String) -> Self {
+        Secret(Arc::from(value.as_str()))
+    }
+}
+
+impl From<Box<str>> for Secret {
+    fn from(value: Box<str>) -> Self {
+        Secret(Arc::from(value))
+    }
+}
+
+impl From<std::borrow::Cow<'_, str>> for Secret {
+    fn from(value: std::borrow::Cow<'_, str>) -> Self {
+        Secret(Arc::from(value.as_ref()))
+    }
+}
+
+impl From<Arc<str>> for Secret {
+    fn from(value: Arc<str>) -> Self {
+        Secret(value)
     }
 }
 

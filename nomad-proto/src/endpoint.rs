@@ -9,8 +9,11 @@ use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Method, Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::agent::wire::Object;
 use crate::config::{check_query_value, Config, Secret, Token};
-use crate::error::{BuildError, ResponseError};
+#[cfg(doc)]
+use crate::error::Call;
+use crate::error::{At, BuildError, ResponseError};
 
 /// One Nomad API operation: it builds its request and parses its response, with no I/O.
 ///
@@ -35,9 +38,24 @@ pub trait Endpoint {
     type Output;
 
     /// Builds the request: absolute URI, method, headers (token exactly once), body.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] when an argument or a per-call option cannot go on the wire.
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError>;
 
     /// Parses the agent's response.
+    ///
+    /// An answer of another shape than the operation expects (an array where the answer is an
+    /// object, a string, `null`, …) is a [`ResponseError::Decode`] that keeps the body, never a
+    /// partial or positional decode. Errors of the operations of [`crate::agent`] name the call
+    /// ([`ResponseError::call`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ResponseError`]: a status the operation does not accept (a redirect included: the
+    /// client follows none), a body that does not decode, or a failure the agent reports inside
+    /// a successful answer.
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Self::Output, ResponseError>;
 
     /// Checks the status of an answer whose body will be read as a stream (a log stream, a
@@ -46,9 +64,19 @@ pub trait Endpoint {
     /// status is not 200). It fails with the error `parse_response` would give for the same
     /// status and body.
     ///
-    /// The default accepts `200 OK` only; operations whose error answers say more (the debug
-    /// endpoints' `enable_debug` hint) or that accept another status (health's `500` report)
-    /// override it.
+    /// The default accepts `200 OK` only, with no [`Call`] in its errors; the operations of
+    /// [`crate::agent`] override it so that their errors name the call and, for a 403 or a
+    /// wrong-role answer, what the call needs; some also say more (the debug endpoints'
+    /// `enable_debug` hint) or accept another status (health's `500` report).
+    ///
+    /// Only the status and the body start are known here: a transport that wants a redirect's
+    /// message to say where it pointed adds the answer's headers with
+    /// [`ResponseError::with_redirect_target`].
+    ///
+    /// # Errors
+    ///
+    /// The [`ResponseError`] that [`Endpoint::parse_response`] would give for this status and
+    /// body.
     fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
         check_ok(status, body_start)
     }
@@ -213,7 +241,8 @@ impl<'a> Spec<'a> {
 }
 
 /// Accepts only `200 OK`; anything else becomes [`ResponseError::UnexpectedStatus`] with `body`
-/// (the whole body, or the bounded start a streaming caller read).
+/// (the whole body, or the bounded start a streaming caller read), with no [`Call`]: the default
+/// of [`Endpoint::check_status`], for operations written outside this crate.
 pub(crate) fn check_ok(status: StatusCode, body: &[u8]) -> Result<(), ResponseError> {
     if status == StatusCode::OK {
         Ok(())
@@ -222,8 +251,19 @@ pub(crate) fn check_ok(status: StatusCode, body: &[u8]) -> Result<(), ResponseEr
     }
 }
 
-/// [`check_ok`] for the debug endpoints (host, pprof), whose 403 also explains `enable_debug`.
+/// [`check_ok`] for an operation of this crate: its errors carry the call (method, path, ACL
+/// capability, role), so that a 403 names the capability and a wrong-role answer the role.
+pub(crate) fn check_ok_at(at: At<'_>, status: StatusCode, body: &[u8]) -> Result<(), ResponseError> {
+    if status == StatusCode::OK {
+        Ok(())
+    } else {
+        Err(ResponseError::unexpected_at(at, status, body))
+    }
+}
+
+/// [`check_ok_at`] for the debug endpoints (host, pprof), whose 403 also explains `enable_debug`.
 pub(crate) fn check_ok_debug(
+    at: At<'_>,
     status: StatusCode,
     body: &[u8],
     endpoint: &'static str,
@@ -232,33 +272,69 @@ pub(crate) fn check_ok_debug(
     if status == StatusCode::OK {
         Ok(())
     } else {
-        Err(ResponseError::from_debug_endpoint(status, body, endpoint, capability))
+        Err(ResponseError::from_debug_endpoint(
+            at, status, body, endpoint, capability,
+        ))
     }
 }
 
-/// [`check_ok`] on a buffered response.
-pub(crate) fn require_ok(response: &Response<Vec<u8>>) -> Result<(), ResponseError> {
-    check_ok(response.status(), response.body())
+/// Runs a status check on a buffered response, adding a redirect's target from its headers.
+pub(crate) fn check_response(
+    response: &Response<Vec<u8>>,
+    check: impl FnOnce(StatusCode, &[u8]) -> Result<(), ResponseError>,
+) -> Result<(), ResponseError> {
+    check(response.status(), response.body()).map_err(|e| e.with_redirect_target(response.headers()))
 }
 
-/// Decodes a JSON body, never feeding an empty body to the parser.
-pub(crate) fn decode_json<T: DeserializeOwned>(status: StatusCode, body: Vec<u8>) -> Result<T, ResponseError> {
+/// An empty (or all-whitespace) body, which is never fed to the JSON parser.
+fn empty_body(at: At<'_>, status: StatusCode, body: &[u8]) -> Result<(), ResponseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ResponseError::EmptyBody { status });
+        return Err(ResponseError::EmptyBody {
+            status,
+            call: at.call(),
+        });
     }
-    serde_json::from_slice(&body).map_err(|source| ResponseError::Decode { status, source, body })
+    Ok(())
 }
 
-/// `200` + JSON body → `T`.
-pub(crate) fn parse_json<T: DeserializeOwned>(response: Response<Vec<u8>>) -> Result<T, ResponseError> {
-    require_ok(&response)?;
+/// Decodes a JSON body of any shape `T` accepts (an array, `null`, …). For answers that are
+/// objects use [`decode_object`].
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    at: At<'_>,
+    status: StatusCode,
+    body: Vec<u8>,
+) -> Result<T, ResponseError> {
+    empty_body(at, status, &body)?;
+    serde_json::from_slice(&body).map_err(|source| ResponseError::Decode {
+        status,
+        source,
+        body,
+        call: at.call(),
+    })
+}
+
+/// Decodes a body that must be a JSON object: an array (which serde's derived structs would
+/// read field by field, by position), a string, a number, a boolean or `null` is a
+/// [`ResponseError::Decode`] naming what it found. The check is the parser's own: the body goes
+/// through `deserialize_map` only, with no intermediate `serde_json::Value`.
+pub(crate) fn decode_object<T: DeserializeOwned>(
+    at: At<'_>,
+    status: StatusCode,
+    body: Vec<u8>,
+) -> Result<T, ResponseError> {
+    decode_json::<Object<T>>(at, status, body).map(|object| object.0)
+}
+
+/// `200` + a JSON object → `T` (see [`decode_object`]).
+pub(crate) fn parse_json<T: DeserializeOwned>(at: At<'_>, response: Response<Vec<u8>>) -> Result<T, ResponseError> {
+    check_response(&response, |status, body| check_ok_at(at, status, body))?;
     let status = response.status();
-    decode_json(status, response.into_body())
+    decode_object(at, status, response.into_body())
 }
 
 /// `200` with an empty body (force-leave, servers PUT, reload). A body is tolerated and ignored.
-pub(crate) fn parse_empty(response: Response<Vec<u8>>) -> Result<(), ResponseError> {
-    require_ok(&response)
+pub(crate) fn parse_empty(at: At<'_>, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
+    check_response(&response, |status, body| check_ok_at(at, status, body))
 }
 
 /// Implements [`WithCallOptions`] for operation structs with an `options: CallOptions` field.
@@ -272,3 +348,18 @@ macro_rules! call_options {
     )*};
 }
 pub(crate) use call_options;
+
+/// Inside an `impl Endpoint for Op` block: [`Endpoint::check_status`] with the operation's
+/// `INFO`, so that its status errors name the call ([`check_ok_at`]).
+macro_rules! check_status_with_info {
+    () => {
+        fn check_status(
+            &self,
+            status: http::StatusCode,
+            body_start: &[u8],
+        ) -> Result<(), $crate::error::ResponseError> {
+            $crate::endpoint::check_ok_at($crate::error::At::op(&Self::INFO), status, body_start)
+        }
+    };
+}
+pub(crate) use check_status_with_info;

@@ -19,6 +19,21 @@
 //! Sockets, TLS, timeouts, retries, threads and clocks: see the `nomad-blocking` crate for a
 //! ready client over ureq, or bring your own transport.
 //!
+//! ## Your own transport
+//! [`send`] runs an operation through any `FnOnce(http::Request<Vec<u8>>) ->
+//! Result<http::Response<Vec<u8>>, E>` and tells a build, transport or response failure apart
+//! ([`SendError`]). A transport adds the `Host` header (requests carry an absolute URI and no
+//! `Host`); may send `Accept-Encoding`, and must then decode gzip itself; connects to
+//! [`Address::host`] and [`Address::port`] (80 or 443 when the address names no port), or to
+//! the socket of a `unix://` address, whose request URIs say `http://127.0.0.1`; and reads the
+//! chunked bodies of the log streams incrementally with [`stream::LogDecoder`] rather than
+//! buffering them. [`send`]'s docs list it all.
+//!
+//! ## Errors
+//! Every error's `Display` says why on one line, once (no error repeats its reason through
+//! `source()`), and text from the agent is shown with its control characters escaped: see
+//! [`error`].
+//!
 //! ## Example
 //! ```
 //! use nomad_proto::{agent::ListMembers, Config, Endpoint, WithCallOptions};
@@ -37,6 +52,7 @@
 //! let resp = http::Response::builder().status(200).body(body.to_vec())?;
 //! let members = op.parse_response(resp)?;
 //! assert_eq!(members.members[0].node_name(), "nomad-1");
+//! assert_eq!(members.members[0].name, "nomad-1.global");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
@@ -48,8 +64,10 @@ pub mod agent;
 pub mod config;
 mod endpoint;
 pub mod error;
+mod send;
 pub mod stream;
 
 pub use config::{Address, BasicAuth, Config, ConfigBuilder, Secret, TlsSettings, Token};
 pub use endpoint::{CallOptions, Endpoint, ExpectedDuration, StreamingResponse, WithCallOptions};
 pub use error::{BuildError, ResponseError};
+pub use send::{send, SendError};

@@ -687,3 +687,62 @@ fn the_process_environment_is_read_only_when_asked() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// What a transport dials: host and port (the scheme's default when the address has none), or
+/// a socket path.
+#[test]
+fn an_address_gives_the_host_and_port_a_transport_dials() {
+    use std::net::ToSocketAddrs;
+    for (input, host, port) in [
+        ("http://127.0.0.1:4646", "127.0.0.1", 4646),
+        ("http://nomad.example", "nomad.example", 80),
+        ("https://nomad.example", "nomad.example", 443),
+        ("https://nomad.example:8443/prefix", "nomad.example", 8443),
+        ("http://[::1]:4646", "::1", 4646),
+        ("https://[2001:db8::1]", "2001:db8::1", 443),
+        ("http://admin:pw@10.0.0.5:4646", "10.0.0.5", 4646),
+    ] {
+        let (address, _) = Address::parse(input).unwrap();
+        assert_eq!((address.host(), address.port()), (Some(host), Some(port)), "{input}");
+        assert_eq!(address.socket_path(), None);
+    }
+    let (address, _) = Address::parse("http://[::1]:4646").unwrap();
+    let dialed: Vec<_> = (address.host().unwrap(), address.port().unwrap())
+        .to_socket_addrs()
+        .unwrap()
+        .collect();
+    assert_eq!(dialed, ["[::1]:4646".parse().unwrap()]);
+    let (address, _) = Address::parse("unix:///alloc/secrets/api.sock").unwrap();
+    assert_eq!((address.host(), address.port()), (None, None));
+    assert_eq!(
+        address.socket_path(),
+        Some(std::path::Path::new("/alloc/secrets/api.sock"))
+    );
+    assert_eq!(address.base_url(), "http://127.0.0.1");
+}
+
+/// A secret converts from every string type a program holds one in, and stays hidden.
+#[test]
+fn a_secret_converts_from_the_usual_string_types() {
+    use nomad_proto::Secret;
+    use std::borrow::Cow;
+    use std::sync::Arc;
+    let owned = String::from("s3cr3t");
+    let secrets = [
+        Secret::from("s3cr3t"),
+        Secret::from(&owned),
+        Secret::from(owned.clone()),
+        Secret::from(Box::<str>::from("s3cr3t")),
+        Secret::from(Cow::Borrowed("s3cr3t")),
+        Secret::from(Cow::<str>::Owned(owned.clone())),
+        Secret::from(Arc::<str>::from("s3cr3t")),
+    ];
+    for secret in &secrets {
+        assert_eq!(secret.expose(), "s3cr3t");
+        assert!(!format!("{secret:?}").contains("s3cr3t"));
+        let config = Config::builder().token(secret.clone()).build().unwrap();
+        assert!(!format!("{config:?}").contains("s3cr3t"));
+    }
+    let config = Config::builder().token(&owned).build().unwrap();
+    assert_eq!(config.token().unwrap().header_value(), "s3cr3t");
+}

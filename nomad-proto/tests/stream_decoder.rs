@@ -341,12 +341,12 @@ fn invalid_base64_in_data_is_an_error_after_the_lines_before_it() {
     let err = decoder.next_line().unwrap_err();
     assert!(matches!(err, StreamError::InvalidBase64 { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(msg.starts_with("invalid base64"), "{msg}");
+    assert!(msg.starts_with("log stream: invalid base64"), "{msg}");
     assert!(msg.contains("not*base64"), "{msg}");
 }
 
 #[test]
-fn invalid_json_frame_is_an_error_with_the_parser_error_as_source() {
+fn invalid_json_frame_is_an_error_with_the_parser_message_in_display_and_no_source() {
     let mut decoder = LogDecoder::new(StreamFormat::Framed);
     decoder.push(br#"{}{"Data":"YQ==",,"FileEvent":"log"}"#);
     let err = decoder.next_line().unwrap_err();
@@ -354,8 +354,19 @@ fn invalid_json_frame_is_an_error_with_the_parser_error_as_source() {
         panic!("expected InvalidFrame, got {err:?}");
     };
     assert!(snippet.contains(",,"), "{snippet}");
-    assert!(std::error::Error::source(&err).is_some());
-    assert!(err.to_string().starts_with("invalid json frame"));
+    let StreamError::InvalidFrame { source, .. } = &err else {
+        unreachable!()
+    };
+    let shown = err.to_string();
+    assert!(shown.starts_with("log stream: invalid JSON frame ("), "{shown}");
+    assert!(
+        shown.contains(&source.to_string()),
+        "the parser's message is shown: {shown}"
+    );
+    assert!(
+        std::error::Error::source(&err).is_none(),
+        "and not repeated as the source"
+    );
 }
 
 #[test]
@@ -363,7 +374,7 @@ fn a_frame_with_a_wrongly_typed_field_is_an_invalid_frame() {
     let outcome = decode(StreamFormat::Framed, &[br#"{"Offset":"12","Data":"YQo="}"#]);
     assert!(outcome.lines.is_empty());
     assert!(
-        outcome.error.unwrap().starts_with("invalid json frame"),
+        outcome.error.unwrap().starts_with("log stream: invalid JSON frame"),
         "Offset must be an integer"
     );
 }
@@ -485,7 +496,7 @@ fn a_line_over_the_limit_is_an_error_after_the_lines_before_it() {
         &[body.as_bytes()],
     );
     assert_eq!(outcome.texts(), ["short"]);
-    assert_eq!(outcome.error.as_deref(), Some("log line longer than 100 bytes"));
+    assert_eq!(outcome.error.as_deref(), Some("log stream: line longer than 100 bytes"));
     // Exactly at the limit (plus CRLF) is fine.
     let ok = [data_frame(&[b'y'; 100]), data_frame(b"\r\n")].concat();
     let outcome = decode_with(
@@ -676,8 +687,12 @@ fn log_json_stream_decodes_to_records() {
 #[test]
 fn a_plain_text_line_is_not_a_log_record() {
     let err = LogRecord::parse("2024-05-01T10:00:00.123Z [INFO]  agent: started").unwrap_err();
-    assert!(matches!(err, StreamError::InvalidRecord { .. }), "{err:?}");
-    assert!(std::error::Error::source(&err).is_some());
+    let StreamError::InvalidRecord { source, .. } = &err else {
+        panic!("expected InvalidRecord, got {err:?}");
+    };
+    let parser = source.as_ref().expect("the parser's error is kept").to_string();
+    assert!(err.to_string().contains(&parser), "{err}");
+    assert!(std::error::Error::source(&err).is_none());
     assert!(err.to_string().contains("agent: started"));
 
     for line in ["[1,2]", "\"text\"", ""] {
@@ -726,8 +741,18 @@ fn log_level_parses_case_insensitively_and_round_trips() {
     assert_eq!("WARNING".parse::<LogLevel>(), Ok(LogLevel::Warn));
     assert_eq!(
         LogLevel::ALL.map(LogLevel::as_str),
-        ["trace", "debug", "info", "warn", "error"]
+        ["trace", "debug", "info", "warn", "error", "off"]
     );
+}
+
+#[test]
+fn off_is_a_level_the_agent_accepts_but_no_record_has() {
+    assert_eq!("off".parse::<LogLevel>(), Ok(LogLevel::Off));
+    assert_eq!("OFF".parse::<LogLevel>(), Ok(LogLevel::Off));
+    assert_eq!(LogLevel::Off.to_string(), "off");
+    assert!(LogLevel::Off > LogLevel::Error);
+    let err = LogRecord::parse(r#"{"@level":"off","@message":"m"}"#).unwrap_err();
+    assert!(matches!(err, StreamError::InvalidRecord { .. }), "{err:?}");
 }
 
 #[test]
@@ -736,9 +761,9 @@ fn log_level_rejects_unknown_names_with_a_clear_message() {
     assert_eq!(err.input(), "verbose");
     assert_eq!(
         err.to_string(),
-        r#"unknown log level "verbose" (expected trace, debug, info, warn or error)"#
+        r#"unknown log level "verbose" (expected trace, debug, info, warn, error or off)"#
     );
-    for bad in ["", "off", "inf", "information", "err"] {
+    for bad in ["", "of", "inf", "information", "err"] {
         assert!(bad.parse::<LogLevel>().is_err(), "{bad:?}");
     }
 }
@@ -749,4 +774,67 @@ fn log_levels_are_ordered_by_severity() {
     assert!(LogLevel::Debug < LogLevel::Info);
     assert!(LogLevel::Info < LogLevel::Warn);
     assert!(LogLevel::Warn < LogLevel::Error);
+    assert!(LogLevel::Error < LogLevel::Off);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dropped-lines notice
+// ---------------------------------------------------------------------------------------------
+
+/// The plain-text line the agent inserts when its buffer overflows (Nomad
+/// `command/agent/monitor/monitor.go`), into JSON streams too.
+const DROPPED: &[u8] = b"[WARN] Monitor dropped 1234 logs during monitor request\n";
+
+#[test]
+fn the_dropped_lines_notice_is_a_warn_record_with_the_count_in_every_stream_format() {
+    let json_line =
+        br#"{"@level":"info","@message":"agent: started","@module":"agent","@timestamp":"2024-05-01T10:00:00.000000Z"}
+"#;
+    let text_line = b"2024-05-01T10:00:00.000Z [INFO]  agent: started\n";
+    for (kind, line) in [("json", &json_line[..]), ("text", &text_line[..])] {
+        let text = [line, DROPPED, line].concat();
+        for (format, body) in [
+            (StreamFormat::Framed, monitor_body(&text)),
+            (StreamFormat::Plain, text.clone()),
+        ] {
+            let outcome = decode_any_split(format, &body);
+            assert!(outcome.error.is_none(), "{kind} {format:?}: {:?}", outcome.error);
+            let lines = &outcome.lines;
+            assert_eq!(lines.len(), 3, "{kind} {format:?}");
+            let record = lines[1].record().expect("the notice is a record, never an error");
+            assert_eq!(record.level, LogLevel::Warn);
+            assert_eq!(record.message, "Monitor dropped 1234 logs during monitor request");
+            assert_eq!(record.dropped(), Some(1234));
+            assert_eq!((record.module.as_deref(), record.timestamp.as_str()), (None, ""));
+            // The other lines are what they are: records on a JSON stream, errors on a text one.
+            assert_eq!(lines[0].record().is_ok(), kind == "json", "{kind} {format:?}");
+            if let Ok(record) = lines[0].record() {
+                assert_eq!(record.dropped(), None);
+            }
+        }
+    }
+}
+
+#[test]
+fn only_the_exact_notice_counts_dropped_lines() {
+    for line in [
+        "[WARN] Monitor dropped logs during monitor request",
+        "[WARN] Monitor dropped -3 logs during monitor request",
+        "[WARN] Monitor dropped 3 lines during monitor request",
+        "[INFO] Monitor dropped 3 logs during monitor request",
+        "[WARN] Monitor dropped 99999999999999999999999 logs during monitor request",
+    ] {
+        assert!(LogRecord::parse(line).is_err(), "{line}");
+    }
+    // A JSON record with the same message is an ordinary record.
+    let record = LogRecord::parse(
+        r#"{"@level":"warn","@message":"Monitor dropped 3 logs during monitor request","@timestamp":"2024-05-01T10:00:00.000000Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(record.dropped(), None);
+    // The borrowed line parses the same way.
+    let mut decoder = LogDecoder::new(StreamFormat::Plain);
+    decoder.push(DROPPED);
+    let line = decoder.next_line_ref().unwrap().unwrap();
+    assert_eq!(line.record().unwrap().dropped(), Some(1234));
 }

@@ -92,6 +92,6 @@ fn error_display_is_readable_end_to_end() {
     let err = agent.client().unwrap().agent().self_info().unwrap_err();
     let shown = err.to_string();
     assert!(shown.contains("403"), "{shown}");
-    assert!(shown.ends_with("Permission denied"), "{shown}");
+    assert_eq!(shown, "GET /v1/agent/self: 403 Permission denied (needs agent:read)");
     assert!(matches!(err, Error::Response(_)));
 }

@@ -55,7 +55,7 @@ fn pprof_unknown_profile_is_not_found() {
     assert!(!err.is_method_not_allowed() && !err.is_permission_denied());
     assert_eq!(
         err.to_string(),
-        "unexpected response status 404 Not Found: Pprof profile not found profile: nosuch"
+        "GET /v1/agent/pprof/nosuch: 404 Pprof profile not found profile: nosuch"
     );
 }
 

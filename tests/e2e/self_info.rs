@@ -43,7 +43,11 @@ fn self_info_on_a_client_only_agent_has_the_empty_member() {
 fn node_name_datacenter_and_region_come_from_self() {
     let agent = start(TestAgent::builder().role(Role::Server).region("eu"));
     let a = client(&agent);
-    assert_eq!(a.agent().node_name().unwrap(), "nomad-1.eu");
+    assert_eq!(
+        a.agent().node_name().unwrap(),
+        "nomad-1",
+        "the node name, without the region"
+    );
     assert_eq!(a.agent().datacenter().unwrap(), "dc1");
     assert_eq!(a.agent().region().unwrap(), "eu");
     assert!(agent.requests().iter().all(|r| r.path == "/v1/agent/self"));

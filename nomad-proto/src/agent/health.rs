@@ -4,9 +4,10 @@ use http::{Request, Response, StatusCode};
 use serde::Deserialize;
 
 use super::operation::{OperationInfo, Serves};
+use super::wire::option_object;
 use crate::config::Config;
-use crate::endpoint::{call_options, decode_json, CallOptions, Endpoint, Spec};
-use crate::error::{BuildError, ResponseError};
+use crate::endpoint::{call_options, check_response, decode_object, CallOptions, Endpoint, Spec};
+use crate::error::{At, BuildError, Escaped, ResponseError};
 
 /// An agent role, for targeting health checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,11 +28,26 @@ impl AgentRole {
     }
 }
 
+impl std::fmt::Display for AgentRole {
+    /// The wire name, padded to the formatter's width.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// `GET /v1/agent/health[?type=client|server]`: is the agent healthy?
 ///
 /// ACL: none. Any agent. An unhealthy agent answers **500 with a JSON body** (and a
 /// `text/plain` content type); that is a health report, not a failure, so both the 200 and that
 /// 500 decode into a [`HealthReport`]. Only other statuses or undecodable bodies are errors.
+///
+/// An answer that names neither role (`200 {}`, which no agent sends: every agent runs at least
+/// one role) is not taken for a healthy one: it is a report whose
+/// [`is_healthy`](HealthReport::is_healthy) is false, and whose
+/// [`problems`](HealthReport::problems) say that the agent reported no role.
+///
+/// With [`stale`](GetHealth::stale) (`?stale=`), a server answers from its own view of the
+/// leader instead of asking the leader, as for any stale read.
 /// Go: `Agent().Health()`. Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#health>
 ///
 /// ```
@@ -56,6 +72,9 @@ pub struct GetHealth {
     /// Limit the check to these roles (`type=` repeated). A role the agent does not run is
     /// reported unhealthy (`client not enabled`). Empty: every role the agent runs.
     pub roles: Vec<AgentRole>,
+    /// Let the agent answer from its local view of the leader (`stale=`) instead of asking the
+    /// leader.
+    pub stale: bool,
     /// Per-call overrides.
     pub options: CallOptions,
 }
@@ -73,6 +92,13 @@ impl GetHealth {
         if !self.roles.contains(&role) {
             self.roles.push(role);
         }
+        self
+    }
+    /// Lets the agent answer from its local view of the leader (`?stale=`), as Go's
+    /// `QueryOptions.AllowStale` does.
+    #[must_use]
+    pub fn stale(mut self, on: bool) -> Self {
+        self.stale = on;
         self
     }
 }
@@ -96,10 +122,10 @@ pub struct HealthCheck {
 #[non_exhaustive]
 pub struct HealthReport {
     /// The client's health, if the agent runs a client (or it was asked for).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "option_object")]
     pub client: Option<HealthCheck>,
     /// The server's health, if the agent runs a server (or it was asked for).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "option_object")]
     pub server: Option<HealthCheck>,
     /// The HTTP status the report came with (200 healthy, 500 unhealthy).
     #[serde(skip, default = "ok_status")]
@@ -111,9 +137,10 @@ fn ok_status() -> StatusCode {
 }
 
 impl HealthReport {
-    /// True if every reported role is healthy and the agent answered 200.
+    /// True if the agent answered 200, reported at least one role, and every reported role is
+    /// healthy.
     pub fn is_healthy(&self) -> bool {
-        self.status == StatusCode::OK && self.checks().all(|(_, c)| c.ok)
+        self.status == StatusCode::OK && self.checks().next().is_some() && self.checks().all(|(_, c)| c.ok)
     }
     /// The reported roles with their checks.
     pub fn checks(&self) -> impl Iterator<Item = (AgentRole, &HealthCheck)> {
@@ -121,12 +148,30 @@ impl HealthReport {
             .into_iter()
             .filter_map(|(role, check)| check.as_ref().map(|c| (role, c)))
     }
-    /// Messages of the unhealthy roles, e.g. `server: no leader`.
+    /// Why the report is not healthy, one line each; empty when [`is_healthy`](Self::is_healthy)
+    /// is true. Each unhealthy role gives `<role>: <message>` (e.g. `server: no leader`), or
+    /// `<role>: unhealthy (the agent gave no reason)` when its message is empty; a report with
+    /// no role gives `the agent reported no role (neither client nor server)`; a non-200 status
+    /// whose roles are all healthy says so. The agent's messages are shown with their control
+    /// characters escaped (as in error messages); [`HealthCheck::message`] keeps them as sent.
     pub fn problems(&self) -> Vec<String> {
-        self.checks()
+        let mut problems: Vec<String> = self
+            .checks()
             .filter(|(_, c)| !c.ok)
-            .map(|(role, c)| format!("{}: {}", role.as_str(), c.message))
-            .collect()
+            .map(|(role, c)| match c.message.trim() {
+                "" => format!("{role}: unhealthy (the agent gave no reason)"),
+                message => format!("{role}: {}", Escaped::new(message, usize::MAX)),
+            })
+            .collect();
+        if self.checks().next().is_none() {
+            problems.push("the agent reported no role (neither client nor server)".to_owned());
+        } else if problems.is_empty() && self.status != StatusCode::OK {
+            problems.push(format!(
+                "the agent answered {} although every reported role is healthy",
+                self.status
+            ));
+        }
+        problems
     }
 }
 
@@ -137,13 +182,15 @@ impl Endpoint for GetHealth {
         for role in &self.roles {
             spec = spec.query("type", role.as_str());
         }
+        if self.stale {
+            spec = spec.query("stale", "");
+        }
         spec.build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<HealthReport, ResponseError> {
+        check_response(&response, |status, body| self.check_status(status, body))?;
         let status = response.status();
-        let body = response.into_body();
-        self.check_status(status, &body)?;
-        let mut report: HealthReport = decode_json(status, body)?;
+        let mut report: HealthReport = decode_object(At::op(&Self::INFO), status, response.into_body())?;
         report.status = status;
         Ok(report)
     }
@@ -152,7 +199,7 @@ impl Endpoint for GetHealth {
         match status {
             StatusCode::OK => Ok(()),
             StatusCode::INTERNAL_SERVER_ERROR if body_start.trim_ascii_start().starts_with(b"{") => Ok(()),
-            _ => Err(ResponseError::unexpected(status, body_start)),
+            _ => Err(ResponseError::unexpected_at(At::op(&Self::INFO), status, body_start)),
         }
     }
 }

@@ -7,10 +7,10 @@ use serde::{Deserialize, Deserializer};
 
 use super::operation::{OperationInfo, Serves};
 use super::target::Target;
-use super::wire::null_as_default;
+use super::wire::{null_as_default, object_map_or_null, Object};
 use crate::config::Config;
-use crate::endpoint::{call_options, decode_json, CallOptions, Endpoint, Spec};
-use crate::error::{BuildError, ResponseError};
+use crate::endpoint::{call_options, check_ok_debug, check_response, decode_json, CallOptions, Endpoint, Spec};
+use crate::error::{At, BuildError, ResponseError};
 
 /// `GET /v1/agent/host[?node_id=…|server_id=…]`: the host's OS, network interfaces, DNS and
 /// hosts files, environment (sensitive values redacted by the agent) and disk usage.
@@ -83,13 +83,14 @@ impl Endpoint for GetHostData {
             .build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<HostDataResponse, ResponseError> {
+        check_response(&response, |status, body| self.check_status(status, body))?;
         let status = response.status();
-        self.check_status(status, response.body())?;
-        decode_json(status, response.into_body())
+        // `HostDataResponse` itself accepts only an object.
+        decode_json(At::op(&Self::INFO), status, response.into_body())
     }
     /// A 403 becomes [`ResponseError::DebugPermissionDenied`] (it may mean `enable_debug` is off).
     fn check_status(&self, status: http::StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
-        crate::endpoint::check_ok_debug(status, body_start, "/v1/agent/host", "agent:read")
+        check_ok_debug(At::op(&Self::INFO), status, body_start, "/v1/agent/host", "agent:read")
     }
 }
 
@@ -128,12 +129,12 @@ impl<'de> Deserialize<'de> for HostDataResponse {
             hosts: String,
             #[serde(rename = "Environment", default, deserialize_with = "null_as_default")]
             environment: BTreeMap<String, String>,
-            #[serde(rename = "Disk", default, deserialize_with = "null_as_default")]
+            #[serde(rename = "Disk", default, deserialize_with = "object_map_or_null")]
             disk: BTreeMap<String, DiskUsage>,
         }
-        /// `Some(…)` when the key is present, even as `null`.
+        /// `Some(…)` when the key is present, even as `null`; the value must be an object.
         fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<HostData>>, D::Error> {
-            Option::<HostData>::deserialize(d).map(Some)
+            Ok(Some(Option::<Object<HostData>>::deserialize(d)?.map(|o| o.0)))
         }
         /// Only a JSON object is host data (a derived struct would also take `[]`).
         struct ObjectOnly;
@@ -176,7 +177,9 @@ pub struct HostData {
     pub os: String,
     /// One map per interface address, with go-sockaddr attribute names (`address`, `string`,
     /// `type`, `network`, `mask_bits`, `broadcast`, …; the set varies by address type). If the
-    /// agent cannot list its interfaces, one map with an `error` key.
+    /// agent cannot list its interfaces, one map with an `error` key. Empty for a host with no
+    /// interfaces, which the agent sends as `null` (a nil slice, Nomad
+    /// `command/agent/host/network.go`).
     #[serde(rename = "Network", default, deserialize_with = "null_as_default")]
     pub network: Vec<BTreeMap<String, String>>,
     /// The contents of `/etc/resolv.conf`.
@@ -189,7 +192,7 @@ pub struct HostData {
     #[serde(rename = "Environment", default, deserialize_with = "null_as_default")]
     pub environment: BTreeMap<String, String>,
     /// Disk usage by mount path.
-    #[serde(rename = "Disk", default, deserialize_with = "null_as_default")]
+    #[serde(rename = "Disk", default, deserialize_with = "object_map_or_null")]
     pub disk: BTreeMap<String, DiskUsage>,
 }
 

@@ -5,6 +5,12 @@
 //! missing from the API docs. All four need `agent:write` (even `list`) and a server agent: a
 //! client-only agent answers `501 Invalid method` ([`ResponseError::is_wrong_role`]). A change
 //! that some servers reject is a 500 such as `1/3 nodes reported failure`.
+//!
+//! **Servers that are down are not counted.** The agent asks every server it can reach over
+//! gossip and reports how many answered (`NumNodes`, serf's count of members not known to be
+//! dead or gone) and how many hold each key; a failed server is in neither count, so
+//! `Keys[key] == NumNodes` does not mean the key is on every server. Check it against the
+//! member list with [`KeyringResponse::coverage`].
 
 use std::collections::BTreeMap;
 
@@ -12,16 +18,22 @@ use base64::Engine as _;
 use http::{Request, Response};
 use serde::{Deserialize, Serialize};
 
+use super::members::{MemberStatus, ServerMembers};
 use super::operation::{OperationInfo, Serves};
 use super::wire::null_as_default;
 use crate::config::{Config, Secret};
-use crate::endpoint::{call_options, parse_json, CallOptions, Endpoint, Spec};
-use crate::error::{BuildError, ResponseError};
+use crate::endpoint::{call_options, check_status_with_info, parse_json, CallOptions, Endpoint, Spec};
+use crate::error::{At, BuildError, ResponseError};
 
 /// The key sizes serf accepts: AES-128, AES-192 and AES-256.
 const KEY_SIZES: [usize; 3] = [16, 24, 32];
 
 /// The answer of every keyring operation (Go `KeyringResponse`).
+///
+/// **The counts leave out servers that are down.** The agent asks every server it can reach over
+/// gossip: `NumNodes` counts those (serf's members not known to be dead or gone) and `Keys` how
+/// many of them hold each key, so a failed server is in neither count. Whether a key is on every
+/// server is checked against the member list with [`KeyringResponse::coverage`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct KeyringResponse {
@@ -31,24 +43,100 @@ pub struct KeyringResponse {
     /// The installed keys (base64) and how many nodes hold each.
     #[serde(rename = "Keys", default, deserialize_with = "null_as_default")]
     pub keys: BTreeMap<String, u64>,
-    /// How many nodes answered.
+    /// How many servers were asked and answered: those the gossip layer does not know to be
+    /// down or gone. A failed server is not counted.
     #[serde(rename = "NumNodes", default)]
     pub num_nodes: u64,
 }
 
 impl KeyringResponse {
-    /// Keys that not every node holds yet (rotation in progress, or a node missed it).
+    /// Keys that not every answering server holds yet (rotation in progress, or a server missed
+    /// it). Servers that are down are not counted: see [`KeyringResponse::coverage`].
     pub fn partially_installed(&self) -> impl Iterator<Item = &str> {
         self.keys
             .iter()
             .filter(|(_, count)| **count < self.num_nodes)
             .map(|(key, _)| key.as_str())
     }
+
+    /// How far `key` has spread, counted against `members` (the answer of
+    /// [`ListMembers`](super::ListMembers), asked close in time): how many servers hold it, how
+    /// many server members are alive, and how many are down. Nomad's servers of every region
+    /// share one gossip pool, so both the keyring's counts and the member list cover every
+    /// region. The answer names no server, so which ones lack the key cannot be told, only how
+    /// many.
+    ///
+    /// ```
+    /// use nomad_proto::agent::{ListKeys, ListMembers};
+    /// use nomad_proto::Endpoint;
+    ///
+    /// let ok = |body: &str| http::Response::builder().status(200).body(body.as_bytes().to_vec());
+    /// // Three servers, one of them down: the keyring counts the two that answered.
+    /// let ring = ListKeys::new().parse_response(ok(r#"{"Keys":{"HS5lJ+XuTlYKWaeGYyG+/A==":2},"NumNodes":2}"#)?)?;
+    /// let member = |name: &str, status: &str| format!(
+    ///     r#"{{"Name":"{name}.global","Tags":{{"role":"nomad","region":"global"}},"Status":"{status}"}}"#);
+    /// let members = ListMembers::new().parse_response(ok(&format!(
+    ///     r#"{{"ServerName":"nomad-1","ServerRegion":"global","Members":[{},{},{}]}}"#,
+    ///     member("nomad-1", "alive"), member("nomad-2", "alive"), member("nomad-3", "failed"),
+    /// ))?)?;
+    /// assert_eq!(ring.partially_installed().count(), 0); // every server that answered has it…
+    /// let coverage = ring.coverage("HS5lJ+XuTlYKWaeGYyG+/A==", &members);
+    /// assert_eq!(coverage.alive_missing(), 0);
+    /// assert_eq!(coverage.down_servers, 1);
+    /// assert!(!coverage.on_every_server()); // …but nomad-3 is down and unchecked
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn coverage(&self, key: &str, members: &ServerMembers) -> KeyCoverage {
+        let servers = members.members.iter().filter(|m| m.is_server());
+        let (mut alive, mut down) = (0, 0);
+        for member in servers {
+            match member.status {
+                MemberStatus::Alive => alive += 1,
+                MemberStatus::Failed => down += 1,
+                _ => {}
+            }
+        }
+        KeyCoverage {
+            holders: self.keys.get(key).copied().unwrap_or(0),
+            answered: self.num_nodes,
+            alive_servers: alive,
+            down_servers: down,
+        }
+    }
+}
+
+/// How far one gossip key has spread: the keyring's counts beside the member list's
+/// ([`KeyringResponse::coverage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct KeyCoverage {
+    /// Servers that reported holding the key (`Keys[key]`; 0 if it is not listed).
+    pub holders: u64,
+    /// Servers that answered the keyring call (`NumNodes`).
+    pub answered: u64,
+    /// Server members the member list shows `alive`.
+    pub alive_servers: u64,
+    /// Server members the member list shows `failed`: down, so neither asked nor counted.
+    pub down_servers: u64,
+}
+
+impl KeyCoverage {
+    /// How many alive servers lack the key, by counting (alive servers minus holders; never
+    /// negative).
+    pub fn alive_missing(&self) -> u64 {
+        self.alive_servers.saturating_sub(self.holders)
+    }
+
+    /// True when no server member is down and every alive one holds the key.
+    pub fn on_every_server(&self) -> bool {
+        self.down_servers == 0 && self.alive_missing() == 0
+    }
 }
 
 /// `GET /v1/agent/keyring/list`: the installed gossip keys and how many servers hold each.
 ///
-/// ACL: `agent:write` (even for listing). Server agents only. Go: `Agent().ListKeys()`.
+/// ACL: `agent:write` (even for listing). Server agents only. Go: `Agent().ListKeys()`. The answer's counts leave out servers that are down: check
+/// [`KeyringResponse::coverage`] before relying on a key being everywhere.
 #[derive(Clone, Debug, Default)]
 pub struct ListKeys {
     /// Per-call overrides.
@@ -77,8 +165,9 @@ impl Endpoint for ListKeys {
         Spec::get("/v1/agent/keyring/list", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<KeyringResponse, ResponseError> {
-        parse_json(response)
+        parse_json(At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 #[derive(Serialize)]
@@ -146,8 +235,9 @@ macro_rules! key_operation {
                 key_request($path, &self.key, &self.options, config)
             }
             fn parse_response(&self, response: Response<Vec<u8>>) -> Result<KeyringResponse, ResponseError> {
-                parse_json(response)
+                parse_json(At::op(&Self::INFO), response)
             }
+            check_status_with_info!();
         }
     };
 }
@@ -158,6 +248,8 @@ key_operation! {
     ///
     /// ACL: `agent:write`. Server agents only. The key is checked before sending (not empty,
     /// standard base64 of 16, 24 or 32 bytes). Go: `Agent().InstallKey(key)`.
+    /// The answer's counts leave out servers that are down: check [`KeyringResponse::coverage`]
+    /// before relying on a key being everywhere.
     ///
     /// ```
     /// use nomad_proto::agent::InstallKey;
@@ -186,6 +278,9 @@ key_operation! {
     ///
     /// ACL: `agent:write`. Server agents only. A key that is not installed makes the servers
     /// fail (500 `N/M nodes reported failure`). Go: `Agent().UseKey(key)`.
+    ///
+    /// The answer's counts leave out servers that are down: check [`KeyringResponse::coverage`]
+    /// before relying on a key being everywhere.
     UseKey, "/v1/agent/keyring/use", "Makes `key` (base64, already installed) the primary key."
 }
 
@@ -194,6 +289,9 @@ key_operation! {
     /// server. The primary key cannot be removed (500 `N/M nodes reported failure`).
     ///
     /// ACL: `agent:write`. Server agents only. Go: `Agent().RemoveKey(key)`.
+    ///
+    /// The answer's counts leave out servers that are down: check [`KeyringResponse::coverage`]
+    /// before relying on a key being everywhere.
     RemoveKey, "/v1/agent/keyring/remove", "Removes `key` (base64)."
 }
 

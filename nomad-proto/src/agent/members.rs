@@ -8,10 +8,12 @@ use http::{Request, Response};
 use serde::{Deserialize, Deserializer};
 
 use super::operation::{OperationInfo, Serves};
-use super::wire::{null_as_default, wire_enum};
+use super::wire::{null_as_default, objects_or_null, wire_enum};
 use crate::config::Config;
-use crate::endpoint::{call_options, parse_empty, parse_json, CallOptions, Endpoint, Spec};
-use crate::error::{BuildError, ResponseError};
+use crate::endpoint::{
+    call_options, check_status_with_info, decode_json, parse_empty, parse_json, CallOptions, Endpoint, Spec,
+};
+use crate::error::{At, BuildError, ResponseError};
 
 /// `GET /v1/agent/members`: the gossip members known to the agent's region.
 ///
@@ -41,8 +43,9 @@ impl Endpoint for ListMembers {
         Spec::get("/v1/agent/members", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<ServerMembers, ResponseError> {
-        parse_json(response)
+        parse_json(At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 /// The answer of `/v1/agent/members`.
@@ -59,16 +62,21 @@ pub struct ServerMembers {
     #[serde(rename = "ServerDC", default)]
     pub server_dc: String,
     /// The gossip members.
-    #[serde(rename = "Members", default, deserialize_with = "null_as_default")]
+    #[serde(rename = "Members", default, deserialize_with = "objects_or_null")]
     pub members: Vec<AgentMember>,
 }
 
 /// One gossip (serf) member.
+///
+/// Its [`name`](Self::name) is the **member name** (`nomad-1.global`: the node name, a dot and
+/// the region); [`node_name`](Self::node_name) is the **node name** (`nomad-1`), the agent's
+/// `name` setting. See [`AgentSelf`](super::AgentSelf) for the same two names of the agent you
+/// talk to.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct AgentMember {
-    /// Serf name, `<node>.<region>` (e.g. `nomad-1.global`). Empty on a client-only agent's
-    /// `self` answer.
+    /// The member name, `<node name>.<region>` (e.g. `nomad-1.global`): what
+    /// [`ForceLeave`] takes. Empty on a client-only agent's `self` answer.
     #[serde(rename = "Name", default)]
     pub name: String,
     /// Gossip address; `None` on a client-only agent's `self` answer (JSON `null`).
@@ -125,7 +133,8 @@ impl AgentMember {
     pub fn is_server(&self) -> bool {
         self.tag("role") == Some("nomad")
     }
-    /// The node name without the `.<region>` suffix.
+    /// The node name: the member name without its `.<region>` suffix (`nomad-1` for
+    /// `nomad-1.global`); the whole name when the member has no `region` tag.
     pub fn node_name(&self) -> &str {
         match self.region() {
             Some(region) => self
@@ -193,10 +202,15 @@ impl Endpoint for ListServers {
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
         Spec::get("/v1/agent/servers", &self.options).build(config)
     }
+    /// A JSON array of strings; `null` (a nil Go slice) is an empty list.
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Vec<String>, ResponseError> {
-        let servers: Option<Vec<String>> = parse_json(response)?;
+        let at = At::op(&Self::INFO);
+        crate::endpoint::check_response(&response, |status, body| self.check_status(status, body))?;
+        let status = response.status();
+        let servers: Option<Vec<String>> = decode_json(at, status, response.into_body())?;
         Ok(servers.unwrap_or_default())
     }
+    check_status_with_info!();
 }
 
 /// `PUT /v1/agent/servers?address=…`: replaces a client agent's server list.
@@ -263,14 +277,17 @@ impl Endpoint for SetServers {
         address_query(Spec::put("/v1/agent/servers", &self.options), &self.addresses)?.build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
-        parse_empty(response)
+        parse_empty(At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 /// `PUT /v1/agent/join?address=…`: asks a server agent to join other servers over gossip.
 ///
-/// ACL: none enforced in Nomad 2.0 (an unauthorised join still runs and reports a deprecation
-/// `warning`); `agent:write` per the 2.1 docs. Server agents only (501 on a client-only agent).
+/// ACL: `agent:write` per the 2.1 docs. Nomad 2.0.4 and later 2.0 releases check it but still
+/// run an unauthorised join, reporting a deprecation `warning`; 2.0.0–2.0.3 neither check it nor
+/// send a `warning` key (Nomad `command/agent/agent_endpoint.go`). Server agents only (501 on a
+/// client-only agent).
 ///
 /// A failure is reported by the agent inside a 200 answer; it becomes
 /// [`ResponseError::JoinFailed`], which keeps `num_joined` and the message. A warning stays
@@ -295,7 +312,7 @@ impl Endpoint for SetServers {
 ///     other => panic!("{other:?}"),
 /// }
 ///
-/// // A warning (Nomad 2.0 without agent:write) does not fail the call.
+/// // A warning (Nomad 2.0.4+ without agent:write) does not fail the call.
 /// let body = br#"{"num_joined":2,"error":"","warning":"anonymous server join is deprecated"}"#;
 /// let joined = op.parse_response(http::Response::builder().status(200).body(body.to_vec())?)?;
 /// assert_eq!(joined.num_joined, 2);
@@ -312,7 +329,8 @@ pub struct Join {
 
 impl Join {
     /// What this operation is on the wire and what the agent requires of it.
-    /// (Nomad 2.0 runs a join without `agent:write` and warns; 2.1 requires it.)
+    /// (Nomad 2.0.4 and later 2.0 releases run a join without `agent:write` and warn; 2.0.0–2.0.3
+    /// do not check; 2.1 requires it.)
     pub const INFO: OperationInfo = OperationInfo::new("Join", "PUT", "/v1/agent/join", "agent:write", Serves::Server);
 
     /// Joins `addresses`.
@@ -334,7 +352,8 @@ impl Join {
 pub struct JoinResult {
     /// How many agents were joined.
     pub num_joined: u64,
-    /// A warning from the agent (e.g. `anonymous server join is deprecated …`), if any.
+    /// A warning from the agent (e.g. `anonymous server join is deprecated …`), if any. Agents
+    /// before Nomad 2.0.4 never send one.
     pub warning: Option<String>,
 }
 
@@ -354,7 +373,7 @@ impl Endpoint for Join {
         address_query(Spec::put("/v1/agent/join", &self.options), &self.addresses)?.build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<JoinResult, ResponseError> {
-        let wire: JoinWire = parse_json(response)?;
+        let wire: JoinWire = parse_json(At::op(&Self::INFO), response)?;
         let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
         if let Some(message) = nonempty(wire.error) {
             return Err(ResponseError::JoinFailed {
@@ -367,6 +386,7 @@ impl Endpoint for Join {
             warning: nonempty(wire.warning),
         })
     }
+    check_status_with_info!();
 }
 
 /// `PUT /v1/agent/force-leave?node=…[&prune=1]`: forces a gossip member into the `left` state.
@@ -436,8 +456,9 @@ impl Endpoint for ForceLeave {
         spec.build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
-        parse_empty(response)
+        parse_empty(At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 call_options!(ListMembers, ListServers, SetServers, Join, ForceLeave);

@@ -33,11 +33,11 @@ mod reload;
 mod schedulers;
 mod self_info;
 mod target;
-mod wire;
+pub(crate) mod wire;
 
 pub use health::{AgentRole, GetHealth, HealthCheck, HealthReport};
 pub use host::{DiskUsage, GetHostData, HostData, HostDataResponse};
-pub use keyring::{InstallKey, KeyringResponse, ListKeys, RemoveKey, UseKey};
+pub use keyring::{InstallKey, KeyCoverage, KeyringResponse, ListKeys, RemoveKey, UseKey};
 pub use members::{
     AgentMember, ForceLeave, Join, JoinResult, ListMembers, ListServers, MemberStatus, ServerMembers, SetServers,
 };

@@ -5,6 +5,11 @@
 //! [`LogDecoder`](crate::stream::LogDecoder) made by [`LogStreamRequest::decoder`], after checking
 //! the status with [`Endpoint::check_status`]; a buffered response (a finished export, a
 //! canned test response) can be parsed whole with [`Endpoint::parse_response`].
+//!
+//! A buffered stream that breaks (cut in the middle of a frame, text after the frames, a line
+//! over the limit) is a [`ResponseError::PartialStream`] that keeps every whole line decoded
+//! before the break ([`ResponseError::partial_lines`]); the unterminated text just before it, if
+//! any, is not a whole line and is not kept.
 
 use std::time::Duration;
 
@@ -13,8 +18,10 @@ use http::{Request, Response};
 use super::operation::{OperationInfo, Serves};
 use super::target::{non_empty, Target};
 use crate::config::Config;
-use crate::endpoint::{call_options, CallOptions, Endpoint, Spec, StreamingResponse};
-use crate::error::{BuildError, ResponseError};
+use crate::endpoint::{
+    call_options, check_response, check_status_with_info, CallOptions, Endpoint, Spec, StreamingResponse,
+};
+use crate::error::{At, BuildError, ResponseError};
 use crate::stream::{LogDecoder, LogLevel, LogLine, StreamFormat};
 
 /// What the two log-stream operations share.
@@ -57,13 +64,30 @@ fn format_for(plain: bool) -> StreamFormat {
     }
 }
 
-/// Decodes a whole buffered stream body.
-fn decode_all(op: &impl LogStreamRequest, response: Response<Vec<u8>>) -> Result<Vec<LogLine>, ResponseError> {
-    op.check_status(response.status(), response.body())?;
+/// Decodes a whole buffered stream body. A break keeps the whole lines before it
+/// ([`ResponseError::PartialStream`]).
+fn decode_all(
+    op: &impl LogStreamRequest,
+    at: At<'_>,
+    response: Response<Vec<u8>>,
+) -> Result<Vec<LogLine>, ResponseError> {
+    check_response(&response, |status, body| op.check_status(status, body))?;
     let mut decoder = op.decoder();
     decoder.push(response.body());
-    let lines = decoder.finish_lines().collect::<Result<_, _>>();
-    lines.map_err(ResponseError::Stream)
+    let mut lines = Vec::new();
+    for item in decoder.finish_lines() {
+        match item {
+            Ok(line) => lines.push(line),
+            Err(error) => {
+                return Err(ResponseError::PartialStream {
+                    lines,
+                    error,
+                    call: at.call(),
+                })
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// `GET /v1/agent/monitor`: streams the agent's logs live, for as long as the connection is
@@ -84,7 +108,8 @@ fn decode_all(op: &impl LogStreamRequest, response: Response<Vec<u8>>) -> Result
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Monitor {
-    /// Minimum level (`log_level`); the agent's default is `info`.
+    /// Minimum level (`log_level`); the agent's default is `info`. [`LogLevel::Off`] asks for
+    /// no lines at all (the stream then carries only heartbeats).
     pub log_level: Option<LogLevel>,
     /// Ask for hclog JSON records (`log_json=true`); parse them with [`LogLine::record`].
     pub log_json: bool,
@@ -153,10 +178,12 @@ impl Endpoint for Monitor {
         }
         stream_request(spec, &self.target, self.plain, config)
     }
-    /// Decodes a whole buffered stream (for canned responses and tests).
+    /// Decodes a whole buffered stream (for canned responses and tests). A stream that breaks
+    /// is a [`ResponseError::PartialStream`] holding the whole lines before the break.
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Vec<LogLine>, ResponseError> {
-        decode_all(self, response)
+        decode_all(self, At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 impl LogStreamRequest for Monitor {
@@ -178,8 +205,22 @@ pub enum ExportSource {
     Service(String),
 }
 
+impl std::fmt::Display for ExportSource {
+    /// `on disk` or `service <name>`, padded to the formatter's width.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExportSource::OnDisk => f.pad("on disk"),
+            ExportSource::Service(name) => f.pad(&format!("service {name}")),
+        }
+    }
+}
+
 /// `GET /v1/agent/monitor/export` (undocumented; used by `nomad operator debug`): exports
 /// historic logs from the agent's log file or its systemd journal, optionally following them.
+///
+/// The endpoint exists from Nomad 1.10.4; older agents answer 404
+/// ([`ResponseError::is_not_found`]). Its frames carry `Offset` but never `File` or `FileEvent`
+/// (so [`LogLine::file`] is `None` on its lines).
 ///
 /// ACL: `agent:read`. The agent's rules are checked before sending: exactly one source;
 /// `follow` only with a service; not both `node_id` and `server_id`.
@@ -284,10 +325,12 @@ impl Endpoint for MonitorExport {
         }
         stream_request(spec, &self.target, self.plain, config)
     }
-    /// Decodes a whole buffered export.
+    /// Decodes a whole buffered export. An export that breaks is a
+    /// [`ResponseError::PartialStream`] holding the whole lines before the break.
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Vec<LogLine>, ResponseError> {
-        decode_all(self, response)
+        decode_all(self, At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 impl LogStreamRequest for MonitorExport {

@@ -8,8 +8,8 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use super::operation::{OperationInfo, Serves};
 use super::target::Target;
 use crate::config::Config;
-use crate::endpoint::{call_options, CallOptions, Endpoint, ExpectedDuration, Spec};
-use crate::error::{BuildError, ResponseError};
+use crate::endpoint::{call_options, check_ok_debug, check_response, CallOptions, Endpoint, ExpectedDuration, Spec};
+use crate::error::{At, BuildError, ResponseError};
 
 /// Which profile to take.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +24,13 @@ pub enum ProfileKind {
     /// A named runtime profile (`goroutine`, `heap`, `allocs`, `block`, `mutex`,
     /// `threadcreate`, or a custom one), taken at once.
     Lookup(String),
+}
+
+impl std::fmt::Display for ProfileKind {
+    /// The last path segment ([`ProfileKind::path_name`]), padded to the formatter's width.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.path_name())
+    }
 }
 
 impl ProfileKind {
@@ -203,7 +210,7 @@ impl Endpoint for Pprof {
         Ok(request)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<Profile, ResponseError> {
-        self.check_status(response.status(), response.body())?;
+        check_response(&response, |status, body| self.check_status(status, body))?;
         let (parts, data) = response.into_parts();
         let (content_type, file_name) = profile_headers(&parts.headers);
         Ok(Profile {
@@ -213,8 +220,19 @@ impl Endpoint for Pprof {
         })
     }
     /// A 403 becomes [`ResponseError::DebugPermissionDenied`] (it may mean `enable_debug` is off).
+    /// Errors name the profile's real path, e.g. `/v1/agent/pprof/heap`.
     fn check_status(&self, status: StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {
-        crate::endpoint::check_ok_debug(status, body_start, "/v1/agent/pprof", "agent:write")
+        if status == StatusCode::OK {
+            return Ok(());
+        }
+        let path = format!("/v1/agent/pprof/{}", self.kind.path_name());
+        check_ok_debug(
+            At::path(&Self::INFO, &path),
+            status,
+            body_start,
+            "/v1/agent/pprof",
+            "agent:write",
+        )
     }
 }
 

@@ -4,14 +4,15 @@ use http::{Request, Response};
 
 use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
-use crate::endpoint::{call_options, parse_empty, CallOptions, Endpoint, Spec};
-use crate::error::{BuildError, ResponseError};
+use crate::endpoint::{call_options, check_status_with_info, parse_empty, CallOptions, Endpoint, Spec};
+use crate::error::{At, BuildError, ResponseError};
 
 /// `PUT /v1/agent/reload`: makes the agent reload its configuration, as `SIGHUP` does.
 ///
 /// ACL: `agent:write`. Any agent (server or client). Success is 200 with an empty body; a failed
 /// reload is a 500 whose text is the agent's error ([`ResponseError::UnexpectedStatus`]). Added
-/// in Nomad 2.0; older agents answer 404. Go: `Agent().Reload(nil, nil)`.
+/// in Nomad 2.0.3 (Nomad `command/agent/http.go`); older agents, 2.0.0–2.0.2 included, answer
+/// 404 ([`ResponseError::is_not_found`]). Go: `Agent().Reload(nil, nil)`.
 /// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#reload-agent>
 ///
 /// ```
@@ -51,8 +52,9 @@ impl Endpoint for Reload {
         Spec::put("/v1/agent/reload", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
-        parse_empty(response)
+        parse_empty(At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 call_options!(Reload);

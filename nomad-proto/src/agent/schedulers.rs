@@ -4,10 +4,10 @@ use http::{Request, Response};
 use serde::{Deserialize, Serialize};
 
 use super::operation::{OperationInfo, Serves};
-use super::wire::{null_as_default, wire_enum};
+use super::wire::{null_as_default, objects_or_null, wire_enum};
 use crate::config::Config;
-use crate::endpoint::{call_options, parse_json, CallOptions, Endpoint, Spec};
-use crate::error::{BuildError, ResponseError};
+use crate::endpoint::{call_options, check_status_with_info, parse_json, CallOptions, Endpoint, Spec};
+use crate::error::{At, BuildError, ResponseError};
 
 /// The scheduler every worker pool must enable (Nomad's internal garbage-collection jobs).
 pub const CORE_SCHEDULER: &str = "_core";
@@ -49,8 +49,9 @@ impl Endpoint for GetSchedulerWorkersInfo {
         Spec::get("/v1/agent/schedulers", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<SchedulerWorkersInfo, ResponseError> {
-        parse_json(response)
+        parse_json(At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 /// The answer of `/v1/agent/schedulers`.
@@ -61,7 +62,7 @@ pub struct SchedulerWorkersInfo {
     #[serde(default, deserialize_with = "null_as_default")]
     pub server_id: String,
     /// One entry per worker.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "objects_or_null")]
     pub schedulers: Vec<WorkerInfo>,
 }
 
@@ -168,8 +169,9 @@ impl Endpoint for GetSchedulerWorkerConfig {
         Spec::get("/v1/agent/schedulers/config", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<SchedulerWorkerConfig, ResponseError> {
-        parse_json(response)
+        parse_json(At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 /// A server's scheduler worker pool settings (the answer of both the GET and the PUT of
@@ -291,8 +293,9 @@ impl Endpoint for SetSchedulerWorkerConfig {
             .build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<SchedulerWorkerConfig, ResponseError> {
-        parse_json(response)
+        parse_json(At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 call_options!(

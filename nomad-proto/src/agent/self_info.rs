@@ -7,9 +7,10 @@ use serde::{Deserialize, Deserializer};
 
 use super::members::AgentMember;
 use super::operation::{OperationInfo, Serves};
+use super::wire::object;
 use crate::config::Config;
-use crate::endpoint::{call_options, parse_json, CallOptions, Endpoint, Spec};
-use crate::error::{BuildError, ResponseError};
+use crate::endpoint::{call_options, check_status_with_info, parse_json, CallOptions, Endpoint, Spec};
+use crate::error::{At, BuildError, ResponseError};
 
 /// `GET /v1/agent/self`: the agent's configuration, gossip member and stats.
 ///
@@ -30,7 +31,8 @@ use crate::error::{BuildError, ResponseError};
 /// let me = op.parse_response(http::Response::builder().status(200).body(body.to_vec())?)?;
 /// assert!(me.member.is_empty());
 /// assert!(me.is_client() && !me.is_server());
-/// assert_eq!(me.config.version().as_deref(), Some("2.0.5"));
+/// assert_eq!(me.version(), Some("2.0.5"));
+/// assert_eq!(me.member_name(), None); // a client-only agent is no gossip member
 /// assert_eq!(me.stat("client", "num_allocations"), Some("2"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -56,27 +58,83 @@ impl Endpoint for GetSelf {
         Spec::get("/v1/agent/self", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<AgentSelf, ResponseError> {
-        parse_json(response)
+        parse_json(At::op(&Self::INFO), response)
     }
+    check_status_with_info!();
 }
 
 call_options!(GetSelf);
 
 /// The answer of `/v1/agent/self`.
+///
+/// # Node name and member name
+///
+/// An agent has two names, and the accessors say which they return:
+///
+/// - the **node name** (`nomad-1`): the agent's `name` setting, `config.NodeName` here (it
+///   defaults to the host name). [`AgentSelf::node_name`] returns it, on servers and clients
+///   alike.
+/// - the **member name** (`nomad-1.global`): a server's name in the servers' gossip pool, the
+///   node name, a dot and the region. It is what [`ForceLeave`](super::ForceLeave) takes and
+///   what [`ListMembers`](super::ListMembers) lists. [`AgentSelf::member_name`] returns it;
+///   `None` on a client-only agent, which is no gossip member (its `member` is the zero member,
+///   `"Name":""`). Go's `Agent().NodeName()` returns this one.
+///
+/// [`AgentMember::name`] is a member name and [`AgentMember::node_name`] a node name, in the
+/// same sense.
+///
+/// ```
+/// use nomad_proto::{agent::GetSelf, Endpoint};
+///
+/// let body = br#"{"config":{"Region":"global","Datacenter":"dc1","NodeName":"nomad-1",
+///   "Version":{"Version":"2.0.5","VersionPrerelease":"","VersionMetadata":"ent"}},
+///   "member":{"Name":"nomad-1.global","Addr":"10.0.0.1","Port":4648,
+///   "Tags":{"role":"nomad","region":"global","dc":"dc1"},"Status":"alive"},"stats":{"nomad":{"leader":"true"}}}"#;
+/// let me = GetSelf::new().parse_response(http::Response::builder().status(200).body(body.to_vec())?)?;
+/// assert_eq!(me.node_name(), Some("nomad-1"));
+/// assert_eq!(me.member_name(), Some("nomad-1.global"));
+/// assert_eq!((me.region(), me.datacenter()), (Some("global"), Some("dc1")));
+/// assert_eq!(me.version(), Some("2.0.5+ent")); // an Enterprise build
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(from = "AgentSelfWire")]
 #[non_exhaustive]
 pub struct AgentSelf {
     /// The agent's configuration, kept as JSON (its shape changes between Nomad versions); typed
     /// accessors cover what users read.
-    #[serde(default)]
     pub config: AgentConfig,
     /// The agent's gossip member (the zero member on a client-only agent).
-    #[serde(default)]
     pub member: AgentMember,
     /// Runtime stats by section (`nomad`, `raft`, `serf`, `runtime`, `client`), every value a
     /// string as the agent sends it.
-    #[serde(default, deserialize_with = "lenient_stats")]
     pub stats: BTreeMap<String, BTreeMap<String, String>>,
+    /// [`AgentConfig::version`], composed once when the answer is parsed.
+    #[serde(skip)]
+    version: Option<String>,
+}
+
+/// The wire form of [`AgentSelf`]; `member` must be an object.
+#[derive(Deserialize)]
+struct AgentSelfWire {
+    #[serde(default)]
+    config: AgentConfig,
+    #[serde(default, deserialize_with = "object")]
+    member: AgentMember,
+    #[serde(default, deserialize_with = "lenient_stats")]
+    stats: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl From<AgentSelfWire> for AgentSelf {
+    fn from(wire: AgentSelfWire) -> Self {
+        let version = wire.config.version();
+        AgentSelf {
+            config: wire.config,
+            member: wire.member,
+            stats: wire.stats,
+            version,
+        }
+    }
 }
 
 impl AgentSelf {
@@ -92,13 +150,18 @@ impl AgentSelf {
     pub fn is_client(&self) -> bool {
         self.stats.contains_key("client")
     }
-    /// The agent's node name as Go's `Agent().NodeName()` reports it: the serf member name
-    /// (`nomad-1.global`). A client-only agent has no member; then the configured `NodeName`
-    /// (`nomad-client-1`, without a region). `None` if neither is set.
+    /// The agent's node name (`nomad-1`; see [the type docs](Self#node-name-and-member-name)):
+    /// `config.NodeName`, else the member name without its `.<region>` suffix. `None` if
+    /// neither is set.
     pub fn node_name(&self) -> Option<&str> {
-        Some(self.member.name.as_str())
-            .filter(|n| !n.is_empty())
-            .or_else(|| self.config.node_name())
+        self.config
+            .node_name()
+            .or_else(|| Some(self.member.node_name()).filter(|n| !n.is_empty()))
+    }
+    /// The agent's member name in the servers' gossip pool (`nomad-1.global`; see [the type
+    /// docs](Self#node-name-and-member-name)). `None` on a client-only agent.
+    pub fn member_name(&self) -> Option<&str> {
+        Some(self.member.name.as_str()).filter(|n| !n.is_empty())
     }
     /// The agent's datacenter: `config.Datacenter`, else the member's `dc` tag (Go:
     /// `Agent().Datacenter()`).
@@ -113,6 +176,12 @@ impl AgentSelf {
         self.config
             .region()
             .or_else(|| self.member.region().filter(|r| !r.is_empty()))
+    }
+    /// The agent's Nomad version as the agent prints it (`2.0.5`, `2.1.0-beta.1`, `2.0.5+ent`;
+    /// see [`AgentConfig::version`]), composed when the answer was parsed. `None` if the answer
+    /// has none.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
     }
 }
 
@@ -154,24 +223,45 @@ impl AgentConfig {
     pub fn enable_debug(&self) -> Option<bool> {
         self.0.get("EnableDebug")?.as_bool()
     }
-    /// The Nomad version: `Version.Version` plus `-VersionPrerelease` on current agents, or the
-    /// old top-level `Version` (+ `VersionPrerelease`) string.
+    /// The Nomad version as the agent prints it (Nomad `version/version.go`,
+    /// `VersionNumber`): `Version`, then `-VersionPrerelease` and `+VersionMetadata` when they
+    /// are set, e.g. `2.0.5`, `2.1.0-beta.1`, `2.0.5+ent` (an Enterprise build; FIPS builds
+    /// carry `fips1403` in the metadata, kept as sent). Current agents send `Version` as an object;
+    /// old ones a top-level `Version` string beside `VersionPrerelease` and `VersionMetadata`.
+    /// [`AgentSelf::version`] gives the same text without composing it again.
     pub fn version(&self) -> Option<String> {
-        let (version, pre) = match self.0.get("Version")? {
+        let field = |v: &'_ serde_json::Map<String, serde_json::Value>, key: &str| {
+            v.get(key)
+                .and_then(|p| p.as_str())
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+        };
+        let (version, pre, meta) = match self.0.get("Version")? {
             serde_json::Value::Object(v) => (
                 v.get("Version")?.as_str()?,
-                v.get("VersionPrerelease").and_then(|p| p.as_str()),
+                field(v, "VersionPrerelease"),
+                field(v, "VersionMetadata"),
             ),
-            serde_json::Value::String(v) => (v.as_str(), self.str_field("VersionPrerelease")),
+            serde_json::Value::String(v) => (
+                v.as_str(),
+                field(&self.0, "VersionPrerelease"),
+                field(&self.0, "VersionMetadata"),
+            ),
             _ => return None,
         };
         if version.is_empty() {
             return None;
         }
-        Some(match pre.filter(|p| !p.is_empty()) {
-            Some(pre) => format!("{version}-{pre}"),
-            None => version.to_owned(),
-        })
+        let mut full = version.to_owned();
+        if let Some(pre) = pre {
+            full.push('-');
+            full.push_str(&pre);
+        }
+        if let Some(meta) = meta {
+            full.push('+');
+            full.push_str(&meta);
+        }
+        Some(full)
     }
 }
 

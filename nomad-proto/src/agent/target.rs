@@ -17,6 +17,17 @@ pub enum Target {
     Server(String),
 }
 
+impl std::fmt::Display for Target {
+    /// `local`, `node <node ID>` or `server <name>`, padded to the formatter's width.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Local => f.pad("local"),
+            Target::Node(id) => f.pad(&format!("node {id}")),
+            Target::Server(id) => f.pad(&format!("server {id}")),
+        }
+    }
+}
+
 impl Target {
     /// Adds the parameter that forwards the call: `node_id=` or `server_id=` (nothing for
     /// [`Target::Local`]). An empty ID is an error rather than a call to the local agent.

@@ -1,7 +1,107 @@
-//! Helpers for decoding the agent's JSON: Go's encodings of empty values, and string enums that
-//! keep values this client does not know yet.
+//! Helpers for decoding the agent's JSON: answers and nested values that must be JSON objects,
+//! Go's encodings of empty values, and string enums that keep values this client does not know
+//! yet.
 
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+
+/// A value that must be a JSON object. serde's derived structs also read a JSON array, field by
+/// field in declaration order (`["a","b"]` would be a members answer whose `ServerName` is
+/// `a`); this wrapper asks the parser for a map only (`deserialize_map`), so an array, a
+/// string, a number, a boolean or `null` fails with the parser's message ("invalid type:
+/// sequence, expected a JSON object (ServerMembers)", with line and column). The object itself
+/// is decoded by `T` as usual, straight from the parser.
+pub(crate) struct Object<T>(pub(crate) T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ObjectVisitor(PhantomData))
+    }
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+    type Value = Object<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = std::any::type_name::<T>();
+        write!(f, "a JSON object ({})", name.rsplit("::").next().unwrap_or(name))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Object)
+    }
+}
+
+/// A field that must be a JSON object (see [`Object`]). Use with
+/// `#[serde(default, deserialize_with = "object")]`.
+pub(super) fn object<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Object::deserialize(d).map(|o| o.0)
+}
+
+/// A field that is a JSON object or `null` (`None`).
+pub(super) fn option_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Object<T>>::deserialize(d)?.map(|o| o.0))
+}
+
+/// A field that is an array of JSON objects, or `null` (a nil Go slice) for an empty one.
+pub(super) fn objects_or_null<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Objects<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Objects<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of JSON objects or null")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+            d.deserialize_seq(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(Object(item)) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    d.deserialize_option(Objects(PhantomData))
+}
+
+/// A field that is a JSON object whose values are JSON objects, or `null` for an empty map.
+pub(super) fn object_map_or_null<'de, D, T>(d: D) -> Result<BTreeMap<String, T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let map: Option<BTreeMap<String, Object<T>>> = Option::deserialize(d)?;
+    Ok(map
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| (key, value.0))
+        .collect())
+}
 
 /// A field that Go may encode as `null` (a nil slice or map, a nil pointer) decodes as its
 /// default (an empty `Vec`, map or string) instead of failing the whole answer. Use with
@@ -16,8 +116,9 @@ where
 }
 
 /// Defines a string enum with an `Other` variant for values this client does not know yet:
-/// `as_str` gives the wire string, `Display` prints it, and it deserializes from it. A missing
-/// value (`null` or `""`) decodes as the variant named after `default`.
+/// `as_str` gives the wire string, `Display` prints it (honouring width and alignment), and it
+/// deserializes from it. A missing value (`null` or `""`) decodes as the variant named after
+/// `default`.
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -45,8 +146,16 @@ macro_rules! wire_enum {
         }
 
         impl std::fmt::Display for $name {
+            /// The wire string, padded to the formatter's width (`{:<8}`). A value this client
+            /// does not know ([`Other`](Self::Other)) is shown with its control characters
+            /// escaped.
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
+                match self {
+                    $name::Other(s) if s.chars().any(|c| c.escape_debug().len() > 1) => {
+                        f.pad(&crate::error::Escaped::new(s, usize::MAX).to_string())
+                    }
+                    _ => f.pad(self.as_str()),
+                }
             }
         }
 

@@ -1,8 +1,12 @@
 //! The decoder's error type, and the helpers that cut stream content into short snippets for it.
 //!
-//! This is the bottom layer of the stream module: it imports nothing from the other files.
+//! This is the bottom layer of the stream module: it imports nothing from the other files of
+//! the module.
 
+use std::fmt;
 use std::sync::Arc;
+
+use crate::error::Escaped;
 
 /// Maximum number of stream bytes copied into an error snippet.
 pub(super) const SNIPPET_MAX: usize = 160;
@@ -12,25 +16,27 @@ const SNIPPET_HARD_MAX: usize = 200;
 
 /// Error from decoding a log stream or parsing a log record.
 ///
+/// `Display` names the kind of error on one line (`log stream: truncated frame …`,
+/// `log stream: invalid base64 …`, `log stream: text after the frames …`, `invalid log record:
+/// …`) with the JSON parser's message where there is one; `source()` is therefore always
+/// `None`, and the parser's error stays reachable in the `source` fields.
+///
 /// Snippets of stream content are converted to UTF-8 lossily and cut to about 200 bytes.
-/// Messages print them in `{:?}` form, so control characters are escaped. The type is
-/// `Clone` (the `serde_json` source is behind an [`Arc`]), so a failed [`LogDecoder`](super::LogDecoder) can
-/// return the same error from every later call.
-#[derive(Debug, Clone, thiserror::Error)]
+/// Messages print them in `{:?}` form, so control characters are escaped (the fields keep them
+/// as received). The type is `Clone` (the `serde_json` errors are behind an [`Arc`]), so a
+/// failed [`LogDecoder`](super::LogDecoder) can return the same error from every later call.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum StreamError {
     /// A frame is not valid JSON, or is not a valid `StreamFrame` (for example, `Offset` is not
     /// an integer).
-    #[error("invalid json frame in log stream near {snippet:?}")]
     InvalidFrame {
         /// Stream bytes around the point where parsing failed.
         snippet: String,
-        /// The JSON parser's error.
-        #[source]
+        /// The JSON parser's error (its message is part of `Display`).
         source: Arc<serde_json::Error>,
     },
     /// A frame's `Data` field is not valid base64.
-    #[error("invalid base64 in log stream frame data ({detail}) near {snippet:?}")]
     InvalidBase64 {
         /// The base64 decoder's description of the problem (position and symbol).
         detail: String,
@@ -38,42 +44,82 @@ pub enum StreamError {
         snippet: String,
     },
     /// The stream ended (see [`LogDecoder::finish`](super::LogDecoder::finish)) in the middle of a frame.
-    #[error("log stream ended in the middle of a frame ({pending} bytes of an incomplete frame)")]
     Truncated {
         /// How many bytes of the incomplete frame had been received.
         pending: usize,
     },
     /// A line is longer than the decoder's limit ([`LogDecoder::with_max_line_len`](super::LogDecoder::with_max_line_len)).
-    #[error("log line longer than {limit} bytes")]
     LineTooLong {
         /// The limit in bytes, not counting the line terminator.
         limit: usize,
     },
     /// A single frame is larger than the decoder allows (`2 * max_line_len` + 4 KiB).
-    #[error("log stream frame larger than {limit} bytes")]
     FrameTooLarge {
         /// The limit in bytes.
         limit: usize,
     },
     /// Text that is not a JSON frame appeared where a frame should start. The agent appends
     /// the text of an error that happens after streaming has started to the body this way.
-    #[error("unexpected text in log stream (probably an error reported by the agent): {snippet:?}")]
     TrailingText {
         /// The start of the text.
         snippet: String,
     },
     /// A line is not a valid hclog JSON record (see [`LogRecord::parse`](super::LogRecord::parse)).
-    #[error("invalid log record: {reason} near {snippet:?}")]
     InvalidRecord {
         /// What is wrong, e.g. `not a json object` or `missing "@message"`.
         reason: String,
         /// The start of the line, or the offending value.
         snippet: String,
-        /// The JSON parser's error, when the line is not valid JSON.
-        #[source]
+        /// The JSON parser's error, when the line is not valid JSON (its message is part of
+        /// `Display`).
         source: Option<Arc<serde_json::Error>>,
     },
 }
+
+/// How much of the JSON parser's message a stream error shows.
+const DISPLAY_PARSER_LIMIT: usize = 300;
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parser = |e: &serde_json::Error| e.to_string();
+        match self {
+            StreamError::InvalidFrame { snippet, source } => write!(
+                f,
+                "log stream: invalid JSON frame ({}) near {snippet:?}",
+                Escaped::new(&parser(source), DISPLAY_PARSER_LIMIT)
+            ),
+            StreamError::InvalidBase64 { detail, snippet } => {
+                write!(
+                    f,
+                    "log stream: invalid base64 in frame data ({detail}) near {snippet:?}"
+                )
+            }
+            StreamError::Truncated { pending } => write!(
+                f,
+                "log stream: truncated frame (the stream ended {pending} bytes into a frame)"
+            ),
+            StreamError::LineTooLong { limit } => write!(f, "log stream: line longer than {limit} bytes"),
+            StreamError::FrameTooLarge { limit } => write!(f, "log stream: frame larger than {limit} bytes"),
+            StreamError::TrailingText { snippet } => write!(
+                f,
+                "log stream: text after the frames (probably an error reported by the agent): {snippet:?}"
+            ),
+            StreamError::InvalidRecord {
+                reason,
+                snippet,
+                source,
+            } => {
+                write!(f, "invalid log record: {reason}")?;
+                if let Some(source) = source {
+                    write!(f, " ({})", Escaped::new(&parser(source), DISPLAY_PARSER_LIMIT))?;
+                }
+                write!(f, " near {snippet:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for StreamError {}
 
 /// Lossy-UTF-8 excerpt of `bytes`: at most [`SNIPPET_MAX`] input bytes and about
 /// [`SNIPPET_HARD_MAX`] output bytes, with `…` marking where it was cut.

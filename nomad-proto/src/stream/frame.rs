@@ -46,6 +46,16 @@ pub enum StreamFormat {
     Plain,
 }
 
+impl fmt::Display for StreamFormat {
+    /// `framed` or `plain`, padded to the formatter's width.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            StreamFormat::Framed => "framed",
+            StreamFormat::Plain => "plain",
+        })
+    }
+}
+
 /// One frame of a framed log stream, as the agent sends it: the Go
 /// `StreamFrame {Offset int64, Data []byte, File string, FileEvent string}`, where every field
 /// is `omitempty`.
@@ -78,10 +88,12 @@ pub struct StreamFrame {
         serialize_with = "serialize_base64"
     )]
     pub data: Vec<u8>,
-    /// `File`: the name of the file the data came from, if the agent sent one.
+    /// `File`: the name of the file the data came from, if the agent sent one. Monitor and
+    /// export frames never carry it (Nomad `command/agent/agent_endpoint.go`); other Nomad
+    /// streams of the same frame type (allocation file logs) do.
     #[serde(rename = "File", skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
-    /// `FileEvent`: `"log"` on monitor frames. Usually absent on export frames.
+    /// `FileEvent`: `"log"` on monitor frames. Always absent on export frames.
     #[serde(rename = "FileEvent", skip_serializing_if = "Option::is_none")]
     pub file_event: Option<String>,
 }

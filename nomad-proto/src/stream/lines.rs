@@ -20,13 +20,22 @@ pub struct LogLine {
     /// its `\n`, or the last data frame for the final unterminated line). `None` for monitor
     /// frames (which leave `Offset` out) and for plain streams.
     pub offset: Option<i64>,
-    /// Framed streams: the `File` of the frame that completed the line, if it had one.
+    /// Framed streams: the `File` of the frame that completed the line, if it had one (monitor
+    /// and export frames never do, so this is `None` on their lines).
     pub file: Option<String>,
 }
 
 impl LogLine {
     /// Parses the line as an hclog JSON record (streams requested with `log_json=true`).
-    /// Same as [`LogRecord::parse`].
+    /// Same as [`LogRecord::parse`]: the line the agent inserts when it dropped lines
+    /// (`[WARN] Monitor dropped N logs during monitor request`, not JSON even on a
+    /// `log_json=true` stream) is a record too, with [`LogRecord::dropped`] set, in every stream
+    /// format.
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::InvalidRecord`] for a line that is neither an hclog JSON record nor the
+    /// dropped-lines notice (e.g. any line of a stream without `log_json=true`).
     pub fn record(&self) -> Result<LogRecord, StreamError> {
         LogRecord::parse(&self.text)
     }
@@ -56,7 +65,11 @@ impl LogLineRef<'_> {
         }
     }
 
-    /// Parses the line as an hclog JSON record. Same as [`LogRecord::parse`].
+    /// Parses the line as an hclog JSON record. Same as [`LogLine::record`].
+    ///
+    /// # Errors
+    ///
+    /// As [`LogLine::record`].
     pub fn record(&self) -> Result<LogRecord, StreamError> {
         LogRecord::parse(&self.text)
     }

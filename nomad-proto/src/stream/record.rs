@@ -9,7 +9,9 @@ use super::error::{floor_char_boundary, snippet, StreamError};
 /// An hclog log level: the `log_level` query parameter of `/v1/agent/monitor`, and the
 /// `@level` of a JSON log record.
 ///
-/// Levels are ordered by severity: `Trace < Debug < Info < Warn < Error`.
+/// Levels are ordered by severity: `Trace < Debug < Info < Warn < Error < Off`. [`LogLevel::Off`]
+/// is a level the agent accepts for `log_level` (hclog `LevelFromString`): a stream at `off`
+/// carries no lines, only heartbeats. No record has it.
 ///
 /// ```rust
 /// use nomad_proto::stream::LogLevel;
@@ -17,6 +19,8 @@ use super::error::{floor_char_boundary, snippet, StreamError};
 /// assert_eq!("WARN".parse::<LogLevel>(), Ok(LogLevel::Warn));
 /// assert_eq!("warning".parse::<LogLevel>(), Ok(LogLevel::Warn));
 /// assert_eq!(LogLevel::Debug.as_str(), "debug");
+/// assert_eq!("off".parse::<LogLevel>(), Ok(LogLevel::Off));
+/// assert_eq!(format!("{:>5}|", LogLevel::Off), "  off|");
 /// assert!(LogLevel::Error > LogLevel::Info);
 /// assert!("verbose".parse::<LogLevel>().is_err());
 /// ```
@@ -32,20 +36,24 @@ pub enum LogLevel {
     Warn,
     /// `error`
     Error,
+    /// `off`: nothing is logged (a `log_level` only).
+    Off,
 }
 
 impl LogLevel {
-    /// All levels, from least to most severe.
-    pub const ALL: [LogLevel; 5] = [
+    /// Every level the agent accepts for `log_level`, from least to most severe, [`Off`](Self::Off)
+    /// last.
+    pub const ALL: [LogLevel; 6] = [
         LogLevel::Trace,
         LogLevel::Debug,
         LogLevel::Info,
         LogLevel::Warn,
         LogLevel::Error,
+        LogLevel::Off,
     ];
 
-    /// The lowercase name hclog uses (`"trace"`, `"debug"`, `"info"`, `"warn"`, `"error"`).
-    /// The agent accepts it as a `log_level` value.
+    /// The lowercase name hclog uses (`"trace"`, `"debug"`, `"info"`, `"warn"`, `"error"`,
+    /// `"off"`). The agent accepts it as a `log_level` value.
     pub const fn as_str(self) -> &'static str {
         match self {
             LogLevel::Trace => "trace",
@@ -53,20 +61,22 @@ impl LogLevel {
             LogLevel::Info => "info",
             LogLevel::Warn => "warn",
             LogLevel::Error => "error",
+            LogLevel::Off => "off",
         }
     }
 }
 
 impl fmt::Display for LogLevel {
+    /// The lowercase name, padded to the formatter's width (`{:<5}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
 /// Error from parsing a [`LogLevel`]: the name is not one of `trace`, `debug`, `info`,
-/// `warn` (or `warning`), `error`.
+/// `warn` (or `warning`), `error`, `off`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown log level {input:?} (expected trace, debug, info, warn or error)")]
+#[error("unknown log level {input:?} (expected trace, debug, info, warn, error or off)")]
 pub struct ParseLogLevelError {
     input: String,
 }
@@ -82,8 +92,8 @@ impl FromStr for LogLevel {
     type Err = ParseLogLevelError;
 
     /// Parses a level name, ignoring ASCII case and surrounding whitespace. `warning` is
-    /// accepted for [`LogLevel::Warn`]. Anything else, such as `verbose`, `off` or `""`,
-    /// is an error.
+    /// accepted for [`LogLevel::Warn`] (the agent itself does not accept it as a `log_level`).
+    /// Anything else, such as `verbose` or `""`, is an error.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let name = s.trim();
         let level = [
@@ -93,6 +103,7 @@ impl FromStr for LogLevel {
             ("warn", LogLevel::Warn),
             ("warning", LogLevel::Warn),
             ("error", LogLevel::Error),
+            ("off", LogLevel::Off),
         ]
         .into_iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -119,6 +130,14 @@ impl FromStr for LogLevel {
 /// assert_eq!(record.message, "client: slow heartbeat");
 /// assert_eq!(record.module.as_deref(), Some("client"));
 /// assert_eq!(record.fields["ttl"], "10s");
+/// assert_eq!(record.dropped(), None);
+///
+/// // When its buffer overflows, the agent inserts a plain-text notice, even into a
+/// // `log_json=true` stream: it is a record too, and says how many lines were lost.
+/// let notice = LogRecord::parse("[WARN] Monitor dropped 42 logs during monitor request")?;
+/// assert_eq!(notice.level, LogLevel::Warn);
+/// assert_eq!(notice.message, "Monitor dropped 42 logs during monitor request");
+/// assert_eq!(notice.dropped(), Some(42));
 /// # Ok::<(), nomad_proto::stream::StreamError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -140,20 +159,44 @@ pub struct LogRecord {
     pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The notice the agent inserts into a monitor stream when its buffer overflowed (Nomad
+/// `command/agent/monitor/monitor.go`): `[WARN] Monitor dropped <N> logs during monitor request`.
+const DROPPED_HEAD: &str = "[WARN] ";
+const DROPPED_PREFIX: &str = "Monitor dropped ";
+const DROPPED_SUFFIX: &str = " logs during monitor request";
+
+/// The count of a dropped-lines notice's message, `Monitor dropped <N> logs during monitor request`.
+fn dropped_count(message: &str) -> Option<u64> {
+    let digits = message.strip_prefix(DROPPED_PREFIX)?.strip_suffix(DROPPED_SUFFIX)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 impl LogRecord {
     /// Parses one line of a `log_json=true` stream.
     ///
     /// `@level` and `@message` are required strings, and `@level` must be one of the five
-    /// [`LogLevel`]s. hclog also writes `"all"` for messages logged with no level, but the
-    /// agent never sends those, so any other level is an error rather than a catch-all
-    /// variant. `@timestamp`, `@module` and `@caller` are optional, but must be strings if
-    /// present.
+    /// levels a record can have ([`LogLevel::Trace`] to [`LogLevel::Error`]). hclog also writes
+    /// `"all"` for messages logged with no level, but the agent never sends those, so any other
+    /// level is an error rather than a catch-all variant. `@timestamp`, `@module` and `@caller`
+    /// are optional, but must be strings if present.
+    ///
+    /// The one plain-text line a `log_json=true` stream can hold, the notice the agent inserts
+    /// when it dropped lines (`[WARN] Monitor dropped N logs during monitor request`), is a
+    /// record with level [`LogLevel::Warn`], that message without `[WARN] `, no timestamp or
+    /// module, and [`LogRecord::dropped`] set. The same line in a plain-text stream parses the
+    /// same way.
     ///
     /// # Errors
     ///
     /// [`StreamError::InvalidRecord`] if the line is not a JSON object or breaks the rules
-    /// above. Plain-text (non-JSON) log lines always fail.
+    /// above. Other plain-text (non-JSON) log lines always fail.
     pub fn parse(line: &str) -> Result<Self, StreamError> {
+        if let Some(record) = Self::dropped_notice(line) {
+            return Ok(record);
+        }
         let mut map: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(line).map_err(|e| StreamError::InvalidRecord {
                 reason: "not a json object".to_owned(),
@@ -161,11 +204,15 @@ impl LogRecord {
                 source: Some(Arc::new(e)),
             })?;
         let level_name = take_string(&mut map, "@level", line)?.ok_or_else(|| missing_key("@level", line))?;
-        let level = level_name.parse::<LogLevel>().map_err(|_| StreamError::InvalidRecord {
-            reason: "unknown \"@level\"".to_owned(),
-            snippet: snippet(level_name.as_bytes()),
-            source: None,
-        })?;
+        let level = level_name
+            .parse::<LogLevel>()
+            .ok()
+            .filter(|level| *level != LogLevel::Off)
+            .ok_or_else(|| StreamError::InvalidRecord {
+                reason: "unknown \"@level\"".to_owned(),
+                snippet: snippet(level_name.as_bytes()),
+                source: None,
+            })?;
         let message = take_string(&mut map, "@message", line)?.ok_or_else(|| missing_key("@message", line))?;
         let timestamp = take_string(&mut map, "@timestamp", line)?.unwrap_or_default();
         let module = take_string(&mut map, "@module", line)?;
@@ -178,6 +225,36 @@ impl LogRecord {
             caller,
             fields: map,
         })
+    }
+
+    /// The record of a dropped-lines notice line, if `line` is one.
+    fn dropped_notice(line: &str) -> Option<LogRecord> {
+        let message = line.strip_prefix(DROPPED_HEAD)?.trim_end();
+        dropped_count(message)?;
+        Some(LogRecord {
+            timestamp: String::new(),
+            level: LogLevel::Warn,
+            message: message.to_owned(),
+            module: None,
+            caller: None,
+            fields: serde_json::Map::new(),
+        })
+    }
+
+    /// For the notice the agent inserts when its buffer overflowed (`[WARN] Monitor dropped N
+    /// logs during monitor request`): `Some(N)`, how many log lines the agent dropped at that
+    /// point. `None` for every other record.
+    pub fn dropped(&self) -> Option<u64> {
+        let is_notice = self.level == LogLevel::Warn
+            && self.timestamp.is_empty()
+            && self.module.is_none()
+            && self.caller.is_none()
+            && self.fields.is_empty();
+        if is_notice {
+            dropped_count(&self.message)
+        } else {
+            None
+        }
     }
 }
 

@@ -103,7 +103,7 @@ pub fn invalid_argument(err: BuildError) -> (&'static str, String) {
 /// The status and the kept body of an [`ResponseError::UnexpectedStatus`].
 pub fn unexpected(err: &ResponseError) -> (StatusCode, &str) {
     match err {
-        ResponseError::UnexpectedStatus { status, body } => (*status, body.as_str()),
+        ResponseError::UnexpectedStatus { status, body, .. } => (*status, body.as_str()),
         other => panic!("expected UnexpectedStatus, got {other:?}"),
     }
 }

@@ -116,3 +116,79 @@ fn health_200_with_an_empty_body_is_empty_body() {
     let err = GetHealth::new().parse_response(response(200, "")).unwrap_err();
     assert!(matches!(err, ResponseError::EmptyBody { .. }), "{err:?}");
 }
+
+/// No agent sends a report naming neither role; one that does is not taken for healthy.
+#[test]
+fn a_report_that_names_no_role_is_not_healthy_and_says_why() {
+    for body in ["{}", r#"{"client":null,"server":null}"#, r#"{"leader":true}"#] {
+        let report = GetHealth::new().parse_response(json_ok(body)).unwrap();
+        assert!(!report.is_healthy(), "{body}");
+        assert_eq!(report.checks().count(), 0);
+        assert_eq!(
+            report.problems(),
+            ["the agent reported no role (neither client nor server)"],
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn an_unhealthy_role_without_a_message_still_says_why() {
+    let resp = text_error(500, r#"{"server":{"ok":false,"message":""}}"#);
+    let report = GetHealth::new().parse_response(resp).unwrap();
+    assert!(!report.is_healthy());
+    assert_eq!(report.problems(), ["server: unhealthy (the agent gave no reason)"]);
+    // A 500 whose roles all say ok is unhealthy by its status, and says so.
+    let resp = text_error(500, r#"{"client":{"ok":true,"message":"ok"}}"#);
+    let report = GetHealth::new().parse_response(resp).unwrap();
+    assert!(!report.is_healthy());
+    assert_eq!(
+        report.problems(),
+        ["the agent answered 500 Internal Server Error although every reported role is healthy"]
+    );
+    // A 500 with no role at all.
+    let report = GetHealth::new().parse_response(text_error(500, "{}")).unwrap();
+    assert_eq!(
+        report.problems(),
+        ["the agent reported no role (neither client nor server)"]
+    );
+    // Healthy: no problems.
+    let report = GetHealth::new()
+        .parse_response(json_ok(r#"{"client":{"ok":true,"message":"ok"}}"#))
+        .unwrap();
+    assert!(report.is_healthy());
+    assert!(report.problems().is_empty());
+}
+
+#[test]
+fn problems_escape_the_agents_control_characters_and_the_checks_keep_them() {
+    let resp = text_error(500, r#"{"server":{"ok":false,"message":"no \u001b[31mleader"}}"#);
+    let report = GetHealth::new().parse_response(resp).unwrap();
+    assert_eq!(report.problems(), [r"server: no \u{1b}[31mleader"]);
+    assert_eq!(report.server.unwrap().message, "no \u{1b}[31mleader");
+}
+
+#[test]
+fn stale_health_asks_the_agent_for_its_local_view() {
+    let req = GetHealth::new().stale(true).to_request(&config()).unwrap();
+    assert_eq!(req.uri(), "http://127.0.0.1:4646/v1/agent/health?stale=");
+    let req = GetHealth::new()
+        .role(AgentRole::Server)
+        .stale(true)
+        .to_request(&config())
+        .unwrap();
+    assert_eq!(req.uri(), "http://127.0.0.1:4646/v1/agent/health?type=server&stale=");
+    let req = GetHealth::new().stale(false).to_request(&config()).unwrap();
+    assert_eq!(req.uri().query(), None);
+}
+
+#[test]
+fn a_health_status_error_names_the_call() {
+    let err = GetHealth::new()
+        .parse_response(text_error(500, "rpc error: No cluster leader"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "GET /v1/agent/health: 500 rpc error: No cluster leader"
+    );
+}

@@ -141,8 +141,13 @@ fn host_403_names_enable_debug_and_the_acl_capability() {
     assert!(text.contains("ACLs are disabled"), "{text}");
     assert!(text.contains("agent:read"), "{text}");
     assert_eq!(
+        text,
+        "GET /v1/agent/host: 403 Permission denied; /v1/agent/host needs `enable_debug = true` in the \
+         agent configuration when ACLs are disabled, or an ACL token with agent:read when they are enabled"
+    );
+    assert_eq!(
         err.debug_disabled_hint().as_deref(),
-        Some(&text[text.find("/v1/agent/host").unwrap()..])
+        Some(text.split_once("; ").unwrap().1)
     );
 }
 
@@ -173,4 +178,22 @@ fn host_both_ids_and_unknown_ids_surface_the_agent_text() {
         .parse_response(text_error(405, "Invalid method"))
         .unwrap_err();
     assert!(err.is_method_not_allowed());
+}
+
+/// A host with no network interfaces: the agent sends `"Network":null` (a nil slice, Nomad
+/// `command/agent/host/network.go`), which reads as no interfaces.
+#[test]
+fn a_null_network_reads_as_no_interfaces() {
+    let local = r#"{"OS":"Linux 6.8.0","Network":null,"ResolvConf":"","Hosts":"","Environment":{},"Disk":{"/":{"DiskMB":100,"UsedMB":10}}}"#;
+    let host = GetHostData::new().parse_response(json_ok(local)).unwrap();
+    assert!(host.host_data.network.is_empty());
+    assert_eq!(host.host_data.os, "Linux 6.8.0");
+    assert_eq!(host.host_data.disk["/"].disk_mb, 100);
+    let forwarded = format!(r#"{{"AgentID":"nomad-2.global","HostData":{local}}}"#);
+    let host = GetHostData::new().parse_response(json_ok(&forwarded)).unwrap();
+    assert!(host.host_data.network.is_empty());
+    assert_eq!(host.agent_id.as_deref(), Some("nomad-2.global"));
+    // Read directly as `HostData` too.
+    let data: nomad_proto::agent::HostData = serde_json::from_str(local).unwrap();
+    assert!(data.network.is_empty());
 }

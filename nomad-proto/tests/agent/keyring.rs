@@ -154,3 +154,60 @@ fn keyring_errors_keep_their_meaning() {
         .unwrap_err();
     assert!(err.is_not_found());
 }
+
+/// The keyring's counts leave out servers that are down: `coverage` counts against the member
+/// list.
+#[test]
+fn coverage_counts_a_key_against_the_alive_and_down_servers() {
+    use nomad_proto::agent::ListMembers;
+    const KEY: &str = "HS5lJ+XuTlYKWaeGYyG+/A==";
+    const NEW: &str = "z3Vc0nN3ID9u5ZqUdfqVXQ==";
+    let member = |name: &str, role: &str, status: &str| {
+        format!(
+            r#"{{"Name":"{name}","Addr":"10.0.0.1","Port":4648,"Tags":{{"role":"{role}","region":"global"}},"Status":"{status}"}}"#
+        )
+    };
+    let members = |list: &[String]| {
+        ListMembers::new()
+            .parse_response(json_ok(&format!(
+                r#"{{"ServerName":"nomad-1","ServerRegion":"global","ServerDC":"dc1","Members":[{}]}}"#,
+                list.join(",")
+            )))
+            .unwrap()
+    };
+    // Two of three servers alive and answering; the third failed, so it was not asked.
+    let ring = ListKeys::new()
+        .parse_response(json_ok(&format!(r#"{{"Keys":{{"{KEY}":2,"{NEW}":1}},"NumNodes":2}}"#)))
+        .unwrap();
+    let three = members(&[
+        member("nomad-1.global", "nomad", "alive"),
+        member("nomad-2.global", "nomad", "alive"),
+        member("nomad-3.global", "nomad", "failed"),
+        member("client-1", "client", "alive"),
+    ]);
+    let primary = ring.coverage(KEY, &three);
+    assert_eq!(
+        (
+            primary.holders,
+            primary.answered,
+            primary.alive_servers,
+            primary.down_servers
+        ),
+        (2, 2, 2, 1)
+    );
+    assert_eq!(primary.alive_missing(), 0);
+    assert!(!primary.on_every_server(), "nomad-3 is down and unchecked");
+    let new = ring.coverage(NEW, &three);
+    assert_eq!(new.alive_missing(), 1, "one alive server lacks the new key");
+    assert!(!new.on_every_server());
+    assert_eq!(ring.coverage("unknown", &three).holders, 0);
+
+    // All alive and holding it: on every server. A server that left is not counted.
+    let healthy = members(&[
+        member("nomad-1.global", "nomad", "alive"),
+        member("nomad-2.global", "nomad", "alive"),
+        member("nomad-9.global", "nomad", "left"),
+    ]);
+    assert!(ring.coverage(KEY, &healthy).on_every_server());
+    assert!(!ring.coverage(NEW, &healthy).on_every_server());
+}

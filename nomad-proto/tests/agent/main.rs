@@ -9,13 +9,16 @@
 
 mod common;
 
+mod enums;
 mod errors;
 mod health;
 mod host;
 mod keyring;
 mod members;
+mod messages;
 mod monitor;
 mod pprof;
 mod reload;
 mod schedulers;
 mod self_info;
+mod shapes;

@@ -125,10 +125,11 @@ fn server_self_gives_member_name_datacenter_and_region() {
             "member":{"Name":"nomad-1.eu","Addr":"10.0.0.1","Tags":{"region":"eu","dc":"eu-west-1a"},"Status":"alive"},
             "stats":{}}"#,
     );
+    assert_eq!(me.node_name(), Some("nomad-1"), "the node name has no region");
     assert_eq!(
-        me.node_name(),
+        me.member_name(),
         Some("nomad-1.eu"),
-        "Go's NodeName() is the serf member name"
+        "the member name (Go's NodeName()) is the node name and the region"
     );
     assert_eq!(me.datacenter(), Some("eu-west-1a"));
     assert_eq!(me.region(), Some("eu"));
@@ -157,4 +158,77 @@ fn self_without_values_reports_none_and_tags_fill_gaps() {
         err.to_string(),
         "the agent's answer has no datacenter (config.Datacenter)"
     );
+}
+
+/// Every accessor on a server's and a client-only agent's answer (the bodies above, as Nomad
+/// 2.0 sends them): the node name is never suffixed, the member name exists only on a server,
+/// and all of them return the same kind.
+#[test]
+fn accessors_on_a_server_and_a_client_only_answer() {
+    let server = GetSelf::new().parse_response(json_ok(SELF_SERVER_2_0)).unwrap();
+    assert_eq!(server.node_name(), Some("nomad-1"));
+    assert_eq!(server.member_name(), Some("nomad-1.global"));
+    assert_eq!(server.region(), Some("global"));
+    assert_eq!(server.datacenter(), Some("dc1"));
+    assert_eq!(server.version(), Some("2.0.5"));
+    assert_eq!(server.member.node_name(), "nomad-1");
+    assert_eq!(server.member.name, "nomad-1.global");
+
+    let client = GetSelf::new().parse_response(json_ok(SELF_CLIENT_ONLY_2_0)).unwrap();
+    assert_eq!(client.node_name(), Some("worker-7"));
+    assert_eq!(client.member_name(), None, "a client-only agent is no gossip member");
+    assert_eq!(client.region(), Some("eu-west"));
+    assert_eq!(client.datacenter(), Some("eu-west-1a"));
+    assert_eq!(client.version(), Some("2.0.5"));
+
+    let old = GetSelf::new().parse_response(json_ok(SELF_OLD_0_5)).unwrap();
+    assert_eq!(old.node_name(), Some("bacon-mac"));
+    assert_eq!(old.member_name(), Some("bacon-mac.global"));
+    assert_eq!(old.version(), Some("0.5.5-dev"));
+}
+
+#[test]
+fn without_node_name_the_node_name_is_the_member_name_without_its_region() {
+    let me =
+        agent_self(r#"{"config":{"Region":"eu"},"member":{"Name":"nomad-3.eu","Tags":{"region":"eu"}},"stats":{}}"#);
+    assert_eq!(me.node_name(), Some("nomad-3"));
+    assert_eq!(me.member_name(), Some("nomad-3.eu"));
+}
+
+/// The version as the agent prints it (Nomad `version/version.go`): prerelease after `-`,
+/// metadata (Enterprise, FIPS) after `+`.
+#[test]
+fn the_version_includes_prerelease_and_enterprise_metadata() {
+    let version = |v: &str, pre: &str, meta: &str| {
+        let body = format!(
+            r#"{{"config":{{"Version":{{"Version":"{v}","VersionPrerelease":"{pre}","VersionMetadata":"{meta}"}}}},"member":{{}},"stats":{{}}}}"#
+        );
+        let me = GetSelf::new().parse_response(json_ok(&body)).unwrap();
+        assert_eq!(
+            me.version().map(str::to_owned),
+            me.config.version(),
+            "both accessors agree"
+        );
+        me.version().map(str::to_owned)
+    };
+    assert_eq!(version("2.0.5", "", "").as_deref(), Some("2.0.5"));
+    assert_eq!(version("2.0.5", "", "ent").as_deref(), Some("2.0.5+ent"));
+    assert_eq!(
+        version("2.0.5", "", "ent.fips1403").as_deref(),
+        Some("2.0.5+ent.fips1403")
+    );
+    assert_eq!(version("2.1.0", "beta.1", "").as_deref(), Some("2.1.0-beta.1"));
+    assert_eq!(version("2.1.0", "rc.1", "ent").as_deref(), Some("2.1.0-rc.1+ent"));
+    assert_eq!(version("", "", "ent"), None, "no version number, no version");
+    // Old agents: top-level `Version`, `VersionPrerelease` and `VersionMetadata` strings.
+    let me = agent_self(r#"{"config":{"Version":"0.9.0","VersionPrerelease":"","VersionMetadata":"ent"}}"#);
+    assert_eq!(me.version(), Some("0.9.0+ent"));
+}
+
+#[test]
+fn a_self_answer_of_another_shape_is_a_decode_error() {
+    for body in [r#"[{"Region":"global"},{"Name":"n"},{}]"#, "null", r#""self""#] {
+        let err = GetSelf::new().parse_response(json_ok(body)).unwrap_err();
+        assert!(matches!(err, ResponseError::Decode { .. }), "{body}: {err:?}");
+    }
 }
