@@ -57,7 +57,14 @@ pub enum Address {
 
 impl Address {
     /// Parses `http://host:port[/prefix]`, `https://…` or `unix:///path`. Credentials in the
-    /// URL (`http://user:pass@host`) are returned separately as basic auth.
+    /// URL (`http://user:pass@host`) are returned separately as basic auth. An `http(s)` address
+    /// without a port uses the scheme's default ([`Address::port`]).
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidAddress`] (showing the address without its credentials) for a
+    /// missing or unsupported scheme, a missing host, an invalid port, a query or fragment, or
+    /// a relative socket path.
     pub fn parse(input: &str) -> Result<(Address, Option<BasicAuth>), BuildError> {
         let input = input.trim();
         let fail = |reason: &str| BuildError::InvalidAddress {

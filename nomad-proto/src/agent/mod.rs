@@ -6,7 +6,7 @@
 //! | [`ListServers`] | `GET /v1/agent/servers` | `agent:read` | client |
 //! | [`SetServers`] | `PUT /v1/agent/servers?address=…` | `agent:write` | client |
 //! | [`GetSelf`] | `GET /v1/agent/self` | `agent:read` | any |
-//! | [`Join`] | `PUT /v1/agent/join?address=…` | none (2.0) / `agent:write` (2.1) | server |
+//! | [`Join`] | `PUT /v1/agent/join?address=…` | none (2.0.0–2.0.3), warns without `agent:write` (2.0.4+) / `agent:write` (2.1) | server |
 //! | [`ForceLeave`] | `PUT /v1/agent/force-leave?node=…` | `agent:write` | server |
 //! | [`GetHealth`] | `GET /v1/agent/health` | none | any |
 //! | [`Monitor`] | `GET /v1/agent/monitor` (stream) | `agent:read` | any |

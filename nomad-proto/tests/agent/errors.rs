@@ -24,6 +24,19 @@ fn permission_denied_403_on_every_operation() {
         assert_eq!(err.status(), Some(StatusCode::FORBIDDEN), "{name}");
         assert_eq!(err.message(), Some("Permission denied"), "{name}");
         assert!(!err.is_wrong_role(), "{name}");
+        // Every operation's error names its call and what it needs.
+        let info = OPERATIONS.iter().find(|op| op.info.name == name).unwrap().info;
+        let call = err.call().unwrap_or_else(|| panic!("{name}: no call"));
+        assert_eq!(call.info(), &info, "{name}");
+        let path = info.path.replace("<profile>", "heap");
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with(&format!("{} {path}: 403 Permission denied", info.method)),
+            "{shown}"
+        );
+        if info.acl != "none" {
+            assert!(shown.contains(info.acl), "{shown}");
+        }
     }
 }
 

@@ -365,6 +365,37 @@ fn build_and_send_errors_read_once() {
         "cannot encode the request body: invalid value: integer `300`, expected u8",
     );
 
+    // Every other build error states its reason with no source.
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    };
+    let build_errors = [
+        (
+            Config::builder().address("ftp://x").build().unwrap_err(),
+            "unsupported scheme",
+        ),
+        (Config::builder().token("a b").build().unwrap_err(), "visible ASCII"),
+        (
+            Config::builder().header("X-Bad", "a\nb").build().unwrap_err(),
+            "control or non-ASCII",
+        ),
+        (
+            Config::builder()
+                .env_lookup(env(&[("NOMAD_SKIP_VERIFY", "maybe")]))
+                .build()
+                .unwrap_err(),
+            "not a boolean",
+        ),
+        (
+            Join::new([""]).to_request(&Config::default()).unwrap_err(),
+            "must not be empty",
+        ),
+    ];
+    for (err, reason) in &build_errors {
+        assert!(err.source().is_none(), "{err:?}");
+        assert_reads_once(err, reason);
+    }
+
     let config = Config::default();
     let build: SendError<std::io::Error> =
         send(&Join::new(Vec::<String>::new()), &config, |_| unreachable!()).unwrap_err();
