@@ -24,6 +24,59 @@
 //!   closure `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>`.
 //! - [`Error`] says which side failed: [`Error::Build`], [`Error::Setup`], [`Error::Transport`],
 //!   [`Error::Response`], or [`Error::Write`] (the destination of a streamed profile).
+//!
+//! ## Testing your code against a test agent
+//!
+//! With the `test-agent` feature (in your `[dev-dependencies]`), the
+#![cfg_attr(feature = "test-agent", doc = "[`test_agent`](crate::test_agent)")]
+#![cfg_attr(
+    not(feature = "test-agent"),
+    doc = "[`test_agent`](https://docs.rs/nomad-blocking/latest/nomad_blocking/test_agent/)"
+)]
+//! module has `TestAgent`, a loopback Nomad test double that answers like a real Nomad 2.0 agent
+//! (methods, roles, ACLs, the unhealthy-health 500, join warnings, plain-text errors, gzip) over
+//! HTTP, HTTPS with mTLS, or a Unix socket, records every request, and lets you change its state
+//! while it runs:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! nomad-blocking = { version = "0.1", features = ["test-agent"] }
+//! ```
+//!
+#![cfg_attr(feature = "test-agent", doc = "```")]
+#![cfg_attr(not(feature = "test-agent"), doc = "```ignore")]
+//! use nomad_blocking::test_agent::{Role, TestAgent};
+//!
+//! let agent = TestAgent::builder().role(Role::Client).acl("root").servers(&[]).start()?;
+//! let client = agent.client_with_token("root")?;
+//! let health = client.agent().health()?; // a client with no servers is unhealthy
+//! assert_eq!(health.problems(), ["client: no known servers"]);
+//! assert!(client.agent().join(["10.0.0.4"]).unwrap_err().is_wrong_role()); // 501 on a client
+//! assert_eq!(agent.last_request().unwrap().header("x-nomad-token"), Some("root"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A [`Client`] also runs over any closure (see [`Client::with_transport`]), so unit tests of your
+//! own code need no server at all.
+//!
+//! ## Cargo features
+//!
+//! - `tls` (default): HTTPS to the agent through rustls, with the ring crypto provider and the
+//!   webpki root certificates, custom CA files and directories (`NOMAD_CACERT`, `NOMAD_CAPATH`),
+//!   mTLS (`NOMAD_CLIENT_CERT`, `NOMAD_CLIENT_KEY`), `NOMAD_TLS_SERVER_NAME` and
+//!   `NOMAD_SKIP_VERIFY`. Pulls in `rustls`, `ring` and `webpki-roots`. Without it the client
+//!   speaks `http://` and `unix://` only.
+//! - `tracing`: reports each call through the [`tracing`](https://docs.rs/tracing) crate, never
+//!   with a token, password or key. Pulls in `tracing`.
+//! - `test-agent`: the `test_agent` module, a loopback Nomad test double for your tests (above).
+//!   Pulls in `tiny_http`, `serde_json`, `flate2`, `form_urlencoded` and `base64`.
+//!
+//! On docs.rs, each item that needs a feature is marked with its name.
+//!
+//! The sans-IO layer underneath, re-exported as [`proto`], is the
+//! [`nomad-proto`](https://docs.rs/nomad-proto) crate: use it directly to drive the agent API from
+//! another HTTP stack.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -38,6 +91,7 @@ mod stream;
 mod transport;
 
 #[cfg(feature = "test-agent")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-agent")))]
 pub mod test_agent;
 
 pub use agent::Agent;
@@ -46,7 +100,8 @@ pub use error::{Error, SetupError, TimeoutKind, TlsProblem, TransportError, Tran
 pub use stream::{LogStream, StopHandle};
 pub use transport::{BodyReader, ProxyPolicy, Transport, TransportSettings, UreqTransport};
 
-/// The README's examples, compiled and run as doc tests.
+/// This crate's README (what crates.io shows), its examples compiled and run as doc tests. One
+/// of them needs the `test-agent` feature.
 #[cfg(all(doctest, feature = "test-agent"))]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -16,8 +16,12 @@
 //! - An incremental decoder for the agent's log streams ([`stream`]).
 //!
 //! ## Out of scope
-//! Sockets, TLS, timeouts, retries, threads and clocks: see the `nomad-blocking` crate for a
-//! ready client over ureq, or bring your own transport.
+//! Sockets, TLS, timeouts, retries, threads and clocks: see the
+//! [`nomad-blocking`](https://docs.rs/nomad-blocking) crate for a ready client over ureq, or bring
+//! your own transport.
+//!
+//! ## Cargo features
+//! None: everything is always there, and nothing does I/O.
 //!
 //! ## Your own transport
 //! [`send`] runs an operation through any `FnOnce(http::Request<Vec<u8>>) ->
@@ -55,6 +59,7 @@
 //! assert_eq!(members.members[0].name, "nomad-1.global");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -71,3 +76,8 @@ pub use config::{Address, BasicAuth, Config, ConfigBuilder, Secret, TlsSettings,
 pub use endpoint::{CallOptions, Endpoint, ExpectedDuration, StreamingResponse, WithCallOptions};
 pub use error::{BuildError, ResponseError};
 pub use send::{send, SendError};
+
+/// This crate's README (what crates.io shows), its examples compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
