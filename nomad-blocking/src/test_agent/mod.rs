@@ -447,7 +447,7 @@ impl TestAgent {
     ///     let agent = TestAgent::start()?; // the library's own error: no conversion needed
     ///     agent.client()?.agent().node_name()
     /// }
-    /// assert_eq!(node_name()?, "nomad-1.global"); // its serf name, as Go's `NodeName`
+    /// assert_eq!(node_name()?, "nomad-1"); // the node name; its serf name is `nomad-1.global`
     /// # Ok::<(), nomad_blocking::Error>(())
     /// ```
     ///
