@@ -26,11 +26,7 @@ fn recording(target: usize) -> (Vec<u8>, u64, u64) {
             raw.push(b'\n');
             lines += 1;
         }
-        let frame = StreamFrame {
-            data: raw.drain(..raw.len().min(1024)).collect(),
-            file_event: Some("log".into()),
-            ..Default::default()
-        };
+        let frame = StreamFrame::new(raw.drain(..raw.len().min(1024)).collect()).with_file_event("log");
         serde_json::to_writer(&mut body, &frame).expect("frame");
         frames += 1;
         if frames % 64 == 0 {

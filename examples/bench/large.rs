@@ -169,7 +169,7 @@ pub fn bench_large(opts: &Opts) -> Res {
     let big = big_self(&small, 1_000_000)?;
     let host = big_host(1_000_000)?;
     let parsed = GetSelf::new().parse_response(http::Response::builder().status(200).body(big.clone())?)?;
-    assert!(parsed.config.0.len() > 10 && parsed.stats["runtime"].len() > 1000);
+    assert!(parsed.config.as_map().len() > 10 && parsed.stats["runtime"].len() > 1000);
     let parsed_host = GetHostData::new().parse_response(http::Response::builder().status(200).body(host.clone())?)?;
     assert!(parsed_host.host_data.environment.len() > 1000);
 

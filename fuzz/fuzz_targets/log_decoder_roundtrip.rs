@@ -38,12 +38,10 @@ fuzz_target!(|input: Input| {
     let mut pending: Vec<u8> = Vec::new();
     let mut last: Option<(Option<i64>, Option<String>)> = None;
     for frame in &input.frames {
-        let wire = StreamFrame {
-            offset: frame.offset,
-            data: frame.data.clone(),
-            file: frame.file.clone(),
-            file_event: frame.file_event.then(|| "log".to_owned()),
-        };
+        let mut wire = StreamFrame::new(frame.data.clone());
+        wire.offset = frame.offset;
+        wire.file = frame.file.clone();
+        wire.file_event = frame.file_event.then(|| "log".to_owned());
         body.extend(serde_json::to_vec(&wire).unwrap());
         if frame.heartbeat_after {
             body.extend_from_slice(b"{}");

@@ -1,6 +1,5 @@
 //! Live log streams as iterators.
 
-use std::borrow::Cow;
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -137,12 +136,7 @@ impl LogStream {
             if self.at_eof {
                 match self.decoder.finish() {
                     Ok(Some(line)) => {
-                        let line = LogLineRef {
-                            text: Cow::Borrowed(&line.text),
-                            offset: line.offset,
-                            file: line.file.as_deref(),
-                        };
-                        if f(line).is_break() {
+                        if f(line.as_line_ref()).is_break() {
                             return Ok(());
                         }
                         continue;

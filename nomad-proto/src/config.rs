@@ -351,6 +351,11 @@ pub struct Token(HeaderValue);
 impl Token {
     /// Validates a token. Surrounding whitespace is trimmed (as the agent does); an empty token or
     /// one with control or non-ASCII characters is rejected.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidToken`] for an empty token or one that cannot be a header value; the
+    /// token is never repeated.
     pub fn new(token: &str) -> Result<Self, BuildError> {
         let token = token.trim();
         if token.is_empty() {
@@ -482,6 +487,10 @@ impl Config {
     }
 
     /// Settings from the process environment (`NOMAD_ADDR`, `NOMAD_TOKEN`, …) over the defaults.
+    ///
+    /// # Errors
+    ///
+    /// As [`ConfigBuilder::build`]: a variable holds a value that cannot be used.
     pub fn from_env() -> Result<Config, BuildError> {
         ConfigBuilder::new().env().build()
     }
@@ -534,6 +543,7 @@ type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 /// [`ConfigBuilder::env`] or [`ConfigBuilder::env_lookup`]), which beats the defaults, whatever
 /// the order of calls.
 #[derive(Default)]
+#[must_use = "a config builder does nothing until `build` is called"]
 pub struct ConfigBuilder {
     env: Option<EnvLookup>,
     address: Option<String>,
@@ -668,6 +678,13 @@ impl ConfigBuilder {
     }
 
     /// Resolves every setting and validates it.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] for a setting that cannot be used: the address
+    /// ([`BuildError::InvalidAddress`]), the token ([`BuildError::InvalidToken`]), an extra
+    /// header ([`BuildError::InvalidHeader`]), a region or namespace
+    /// ([`BuildError::InvalidArgument`]), or an environment variable ([`BuildError::InvalidEnv`]).
     pub fn build(self) -> Result<Config, BuildError> {
         let (address, url_auth) = Address::parse(&self.resolve_address())?;
         let token = self.resolve_token()?;

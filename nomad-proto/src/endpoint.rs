@@ -41,7 +41,9 @@ pub trait Endpoint {
     ///
     /// # Errors
     ///
-    /// [`BuildError`] when an argument or a per-call option cannot go on the wire.
+    /// [`BuildError`] when a setting or an argument cannot go on the wire (an empty required
+    /// argument, a token that is not a valid header value, …); each operation documents its own
+    /// checks.
     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError>;
 
     /// Parses the agent's response.
@@ -83,7 +85,24 @@ pub trait Endpoint {
 }
 
 /// Per-call settings that override the client-wide [`Config`]: region, namespace, ACL token.
+///
+/// Every operation carries one and sets it through [`WithCallOptions`]; an endpoint of your own
+/// can do the same (see [`Endpoint`]). `CallOptions` implements [`WithCallOptions`] itself, so
+/// a set of options can also be built on its own:
+///
+/// ```
+/// use nomad_proto::{CallOptions, WithCallOptions};
+///
+/// let options = CallOptions::new().region("eu-west").token("s3cr3t");
+/// assert_eq!(options.region.as_deref(), Some("eu-west"));
+/// assert!(!format!("{options:?}").contains("s3cr3t"));
+/// ```
+///
+/// It is `#[non_exhaustive]` (Nomad's query options may grow): build it with
+/// [`CallOptions::new`] or `Default` and the [`WithCallOptions`] methods, not with a struct
+/// literal.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CallOptions {
     /// Overrides the client-wide region.
     pub region: Option<String>,
@@ -93,26 +112,46 @@ pub struct CallOptions {
     pub token: Option<Secret>,
 }
 
+impl CallOptions {
+    /// No overrides: the client-wide settings apply.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 /// Builder methods for per-call options, available on every operation.
+///
+/// To give an endpoint of your own these methods, keep a [`CallOptions`] in it and return it
+/// from [`call_options_mut`](Self::call_options_mut) (see the example of [`Endpoint`]).
 pub trait WithCallOptions: Sized {
     /// The operation's per-call options.
     fn call_options_mut(&mut self) -> &mut CallOptions;
 
     /// Sends this call to `region` instead of the client-wide one.
+    #[must_use]
     fn region(mut self, region: impl Into<String>) -> Self {
         self.call_options_mut().region = Some(region.into());
         self
     }
 
     /// Uses `namespace` for this call.
+    #[must_use]
     fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.call_options_mut().namespace = Some(namespace.into());
         self
     }
 
     /// Uses `token` for this call instead of the client-wide token.
+    #[must_use]
     fn token(mut self, token: impl Into<Secret>) -> Self {
         self.call_options_mut().token = Some(token.into());
+        self
+    }
+}
+
+impl WithCallOptions for CallOptions {
+    fn call_options_mut(&mut self) -> &mut CallOptions {
         self
     }
 }
@@ -128,10 +167,21 @@ pub struct ExpectedDuration(pub Duration);
 /// a few seconds is safe; when it is false (`plain=true` streams) the stream may legitimately
 /// stay silent for as long as the agent logs nothing, so a per-read timeout would kill a healthy
 /// stream.
+///
+/// Build it with [`StreamingResponse::new`] (it is `#[non_exhaustive]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StreamingResponse {
     /// The agent sends heartbeats on this stream.
     pub heartbeats: bool,
+}
+
+impl StreamingResponse {
+    /// A streaming response, with or without heartbeats.
+    #[must_use]
+    pub const fn new(heartbeats: bool) -> Self {
+        StreamingResponse { heartbeats }
+    }
 }
 
 /// Collects the pieces of a request before [`Spec::build`] turns them into an `http::Request`.

@@ -13,6 +13,9 @@
 //!   (the ACL token exactly once as `X-Nomad-Token`), JSON bodies.
 //! - Response parsing into typed values, and typed errors ([`BuildError`], [`ResponseError`]) that
 //!   keep the status and body of anything unexpected.
+//! - Result types that serialize back to the agent's JSON (for `-json` output), with the
+//!   normalisations each type documents; gossip keys only on request
+//!   ([`KeyringResponse::exposing_keys`](agent::KeyringResponse::exposing_keys)).
 //! - An incremental decoder for the agent's log streams ([`stream`]).
 //!
 //! ## Out of scope
@@ -62,6 +65,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Kept by CI's `-D warnings`: every public type has `Debug`, every fallible function says how it
+// fails, and a builder's result cannot be dropped by mistake.
+#![warn(missing_debug_implementations)]
+#![warn(clippy::missing_errors_doc, clippy::return_self_not_must_use)]
 
 pub use http;
 

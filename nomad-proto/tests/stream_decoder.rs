@@ -602,12 +602,9 @@ fn stream_frame_uses_the_wire_names_and_base64_data() {
         serde_json::from_str(r#"{"Offset":2048,"Data":"aGkK","File":"nomad.log","New":1}"#).unwrap();
     assert_eq!(
         frame,
-        StreamFrame {
-            offset: Some(2048),
-            data: b"hi\n".to_vec(),
-            file: Some("nomad.log".to_owned()),
-            file_event: None,
-        }
+        StreamFrame::new(b"hi\n".to_vec())
+            .with_offset(2048)
+            .with_file("nomad.log")
     );
     assert_eq!(
         serde_json::to_string(&frame).unwrap(),

@@ -1,7 +1,7 @@
 //! `/v1/agent/health`: the agent's own health report.
 
 use http::{Request, Response, StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::operation::{OperationInfo, Serves};
 use super::wire::option_object;
@@ -11,6 +11,7 @@ use crate::error::{At, BuildError, Escaped, ResponseError};
 
 /// An agent role, for targeting health checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AgentRole {
     /// The client (node) part of an agent.
     Client,
@@ -68,6 +69,8 @@ impl std::fmt::Display for AgentRole {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct GetHealth {
     /// Limit the check to these roles (`type=` repeated). A role the agent does not run is
     /// reported unhealthy (`client not enabled`). Empty: every role the agent runs.
@@ -105,35 +108,67 @@ impl GetHealth {
 
 call_options!(GetHealth);
 
-/// One role's health.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+/// One role's health (`{"ok":…,"message":…}`, serialized with those names).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HealthCheck {
     /// Healthy or not.
     #[serde(default)]
     pub ok: bool,
-    /// `ok`, `no known servers`, `no leader`, `client not enabled`, …
-    #[serde(default)]
+    /// `ok`, `no known servers`, `no leader`, `client not enabled`, … (left out when empty, as
+    /// the agent does).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
 }
 
 /// The agent's health report.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+///
+/// It serializes as the agent's body, `{"client":{…},"server":{…}}` (a role that was not
+/// reported is left out). The HTTP [`status`](Self::status) is not part of that body and is not
+/// written: the agent answers 500 exactly when a reported role is unhealthy (Nomad
+/// `command/agent/agent_endpoint.go`, `HealthRequest`), so deserializing sets it by that rule
+/// and a report read back equals the one written. [`GetHealth`] sets it from the answer's
+/// actual status.
+///
+/// For a fake report, start from `Default` (no role reported, status 200) and set the fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "HealthBody")]
 #[non_exhaustive]
 pub struct HealthReport {
     /// The client's health, if the agent runs a client (or it was asked for).
-    #[serde(default, deserialize_with = "option_object")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<HealthCheck>,
     /// The server's health, if the agent runs a server (or it was asked for).
-    #[serde(default, deserialize_with = "option_object")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<HealthCheck>,
     /// The HTTP status the report came with (200 healthy, 500 unhealthy).
-    #[serde(skip, default = "ok_status")]
+    #[serde(skip)]
     pub status: StatusCode,
 }
 
-fn ok_status() -> StatusCode {
-    StatusCode::OK
+/// The body of a health answer, without the status.
+#[derive(Deserialize)]
+struct HealthBody {
+    #[serde(default, deserialize_with = "option_object")]
+    client: Option<HealthCheck>,
+    #[serde(default, deserialize_with = "option_object")]
+    server: Option<HealthCheck>,
+}
+
+impl From<HealthBody> for HealthReport {
+    /// The status the agent sends with this body: 500 if a reported role is unhealthy.
+    fn from(body: HealthBody) -> Self {
+        let healthy = [&body.client, &body.server].into_iter().flatten().all(|c| c.ok);
+        HealthReport {
+            client: body.client,
+            server: body.server,
+            status: if healthy {
+                StatusCode::OK
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            },
+        }
+    }
 }
 
 impl HealthReport {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use http::{Request, Response};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::operation::{OperationInfo, Serves};
 use super::target::Target;
@@ -52,6 +52,8 @@ use crate::error::{At, BuildError, ResponseError};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct GetHostData {
     /// Which agent's host: the local one (default), a client node or a server.
     pub target: Target,
@@ -97,6 +99,11 @@ impl Endpoint for GetHostData {
 call_options!(GetHostData);
 
 /// The answer of `/v1/agent/host`, whichever shape the agent sent.
+///
+/// It serializes in the shape it was read from: the `{"AgentID":…,"HostData":{…}}` wrapper of a
+/// forwarded call when [`agent_id`](Self::agent_id) is set, else the bare `HostData` object of
+/// the local agent. (A wrapper with an empty `AgentID` decodes with `agent_id: None`, and is
+/// written bare.)
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HostDataResponse {
@@ -106,6 +113,21 @@ pub struct HostDataResponse {
     pub agent_id: Option<String>,
     /// The host data.
     pub host_data: HostData,
+}
+
+impl Serialize for HostDataResponse {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        match &self.agent_id {
+            None => self.host_data.serialize(s),
+            Some(agent_id) => {
+                let mut out = s.serialize_struct("HostDataResponse", 2)?;
+                out.serialize_field("AgentID", agent_id)?;
+                out.serialize_field("HostData", &self.host_data)?;
+                out.end()
+            }
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for HostDataResponse {
@@ -168,8 +190,9 @@ impl<'de> Deserialize<'de> for HostDataResponse {
     }
 }
 
-/// What an agent reports about its host (Go `host.HostData`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+/// What an agent reports about its host (Go `host.HostData`). It serializes with the agent's key
+/// names; `null` fields are written as their empty value (`""`, `[]`, `{}`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HostData {
     /// The kernel and OS, e.g. `Linux 6.8.0-45-generic #45-Ubuntu SMP … x86_64`.
@@ -196,8 +219,8 @@ pub struct HostData {
     pub disk: BTreeMap<String, DiskUsage>,
 }
 
-/// Size and use of one mounted file system, in MiB.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+/// Size and use of one mounted file system, in MiB (`{"DiskMB":…,"UsedMB":…}`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DiskUsage {
     /// Total size in MiB.

@@ -13,10 +13,11 @@
 //! member list with [`KeyringResponse::coverage`].
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use base64::Engine as _;
 use http::{Request, Response};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::members::{MemberStatus, ServerMembers};
 use super::operation::{OperationInfo, Serves};
@@ -34,7 +35,27 @@ const KEY_SIZES: [usize; 3] = [16, 24, 32];
 /// gossip: `NumNodes` counts those (serf's members not known to be dead or gone) and `Keys` how
 /// many of them hold each key, so a failed server is in neither count. Whether a key is on every
 /// server is checked against the member list with [`KeyringResponse::coverage`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+///
+/// The keys are gossip encryption keys, secrets: `Debug` and `Serialize` never show them. It
+/// serializes with the agent's key names, each key replaced by a label (`<redacted 1>`, …) that
+/// keeps its count:
+///
+/// ```
+/// use nomad_proto::agent::KeyringResponse;
+///
+/// let body = r#"{"Messages":{},"Keys":{"HS5lJ+XuTlYKWaeGYyG+/A==":3},"NumNodes":3}"#;
+/// let ring: KeyringResponse = serde_json::from_str(body)?;
+/// assert_eq!(
+///     serde_json::to_string(&ring)?,
+///     r#"{"Messages":{},"Keys":{"<redacted 1>":3},"NumNodes":3}"#
+/// );
+/// assert!(!format!("{ring:?}").contains("HS5lJ"));
+///
+/// // Writing the keys themselves is explicit.
+/// assert_eq!(serde_json::to_string(&ring.exposing_keys())?, body);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct KeyringResponse {
     /// Per-node messages, usually empty (node name → message).
@@ -49,7 +70,76 @@ pub struct KeyringResponse {
     pub num_nodes: u64,
 }
 
+impl fmt::Debug for KeyringResponse {
+    /// The keys are shown as `<redacted>`, with their counts.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Keys<'a>(&'a BTreeMap<String, u64>);
+        impl fmt::Debug for Keys<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries(self.0.values().map(|count| format!("<redacted>: {count}")))
+                    .finish()
+            }
+        }
+        f.debug_struct("KeyringResponse")
+            .field("messages", &self.messages)
+            .field("keys", &Keys(&self.keys))
+            .field("num_nodes", &self.num_nodes)
+            .finish()
+    }
+}
+
+impl Serialize for KeyringResponse {
+    /// The wire shape, with each key replaced by `<redacted N>` (N counts from 1 in key order).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// The counts of the keys under their labels, as a JSON object.
+        struct Redacted<'a>(&'a BTreeMap<String, u64>);
+        impl Serialize for Redacted<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map((1..).map(|n| format!("<redacted {n}>")).zip(self.0.values()))
+            }
+        }
+        self.write(s, &Redacted(&self.keys))
+    }
+}
+
+/// A [`KeyringResponse`] that serializes with its gossip keys, made by
+/// [`KeyringResponse::exposing_keys`].
+#[derive(Clone, Copy)]
+pub struct ExposedKeyring<'a>(&'a KeyringResponse);
+
+impl fmt::Debug for ExposedKeyring<'_> {
+    /// As the keyring's: the keys are shown only by `Serialize`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ExposedKeyring").field(self.0).finish()
+    }
+}
+
+impl Serialize for ExposedKeyring<'_> {
+    /// The agent's answer, keys included.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.write(s, &self.0.keys)
+    }
+}
+
 impl KeyringResponse {
+    /// A view that serializes the answer as the agent sent it, gossip keys included: for output
+    /// that is meant to hold them (`nomad operator gossip keyring list` prints them too).
+    #[must_use]
+    pub fn exposing_keys(&self) -> ExposedKeyring<'_> {
+        ExposedKeyring(self)
+    }
+
+    /// Writes `{"Messages":…,"Keys":…,"NumNodes":…}` with `keys` as the `Keys` value.
+    fn write<S: Serializer>(&self, s: S, keys: &impl Serialize) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("KeyringResponse", 3)?;
+        out.serialize_field("Messages", &self.messages)?;
+        out.serialize_field("Keys", keys)?;
+        out.serialize_field("NumNodes", &self.num_nodes)?;
+        out.end()
+    }
+
     /// Keys that not every answering server holds yet (rotation in progress, or a server missed
     /// it). Servers that are down are not counted: see [`KeyringResponse::coverage`].
     pub fn partially_installed(&self) -> impl Iterator<Item = &str> {
@@ -138,6 +228,8 @@ impl KeyCoverage {
 /// ACL: `agent:write` (even for listing). Server agents only. Go: `Agent().ListKeys()`. The answer's counts leave out servers that are down: check
 /// [`KeyringResponse::coverage`] before relying on a key being everywhere.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct ListKeys {
     /// Per-call overrides.
     pub options: CallOptions,
@@ -208,6 +300,8 @@ macro_rules! key_operation {
     ($(#[$meta:meta])* $name:ident, $path:literal, $new_doc:literal) => {
         $(#[$meta])*
         #[derive(Clone, Debug)]
+        #[non_exhaustive]
+        #[must_use = "an operation does nothing until it is sent"]
         pub struct $name {
             /// The key: standard base64 of 16, 24 or 32 bytes. Never shown by `Debug`.
             pub key: Secret,

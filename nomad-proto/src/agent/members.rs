@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use http::{Request, Response};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::operation::{OperationInfo, Serves};
 use super::wire::{null_as_default, objects_or_null, wire_enum};
@@ -21,6 +21,8 @@ use crate::error::{At, BuildError, ResponseError};
 /// client agent forwards it to a server and returns that server's view.
 /// Go: `Agent().Members()`. Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#list-members>
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct ListMembers {
     /// Per-call overrides.
     pub options: CallOptions,
@@ -49,7 +51,38 @@ impl Endpoint for ListMembers {
 }
 
 /// The answer of `/v1/agent/members`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+///
+/// It serializes with the agent's key names, so what was read can be written out again (a
+/// `null` `Members` is written as `[]`). For a fake answer in your own tests, start from
+/// `Default` and set the fields (struct literals are refused, as the type may grow):
+///
+/// ```
+/// use nomad_proto::agent::{AgentMember, MemberStatus, ServerMembers};
+///
+/// let mut member = AgentMember::default();
+/// member.name = "nomad-1.global".into();
+/// member.status = MemberStatus::Alive;
+/// member.tags.insert("region".into(), "global".into());
+/// let mut members = ServerMembers::default();
+/// members.server_name = "nomad-1".into();
+/// members.members.push(member);
+/// assert_eq!(members.members[0].node_name(), "nomad-1");
+///
+/// let json = serde_json::to_value(&members)?;
+/// assert_eq!(json["Members"][0]["Status"], "alive");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+///
+/// ```compile_fail,E0639
+/// // A struct literal does not compile outside nomad-proto: use `Default` as above.
+/// let members = nomad_proto::agent::ServerMembers {
+///     server_name: String::new(),
+///     server_region: String::new(),
+///     server_dc: String::new(),
+///     members: Vec::new(),
+/// };
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ServerMembers {
     /// The answering server's node name (e.g. `nomad-1`; not suffixed with the region).
@@ -72,7 +105,11 @@ pub struct ServerMembers {
 /// the region); [`node_name`](Self::node_name) is the **node name** (`nomad-1`), the agent's
 /// `name` setting. See [`AgentSelf`](super::AgentSelf) for the same two names of the agent you
 /// talk to.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+///
+/// It serializes with the agent's key names. What decoding normalises is written as decoded: a
+/// `null` or `""` `Addr` as `null`, `null` `Tags` as `{}`, a missing `Status` as `"none"`. Build
+/// one from `Default` (see [`ServerMembers`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AgentMember {
     /// The member name, `<node name>.<region>` (e.g. `nomad-1.global`): what
@@ -181,6 +218,8 @@ fn lenient_ip<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Erro
 /// ([`ResponseError::is_wrong_role`]). Go: `Agent().Servers()`.
 /// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#list-servers>
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct ListServers {
     /// Per-call overrides.
     pub options: CallOptions,
@@ -233,6 +272,8 @@ impl Endpoint for ListServers {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct SetServers {
     /// Server addresses (`host:port`), each sent as its own `address=` parameter. At least one.
     pub addresses: Vec<String>,
@@ -320,6 +361,8 @@ impl Endpoint for SetServers {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct Join {
     /// Addresses to join (`host` or `host:port`; serf's default port is 4648). At least one.
     pub addresses: Vec<String>,
@@ -347,7 +390,12 @@ impl Join {
 }
 
 /// A successful join.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// It serializes as the agent's answer: `{"num_joined":N,"error":"","warning":"…"}` (a missing
+/// warning as `""`, as the agent writes it). It deserializes from that answer too, and, as
+/// [`Join`] does, refuses one that reports an `error`: that is a failed join, not a result.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "JoinWire")]
 #[non_exhaustive]
 pub struct JoinResult {
     /// How many agents were joined.
@@ -355,6 +403,35 @@ pub struct JoinResult {
     /// A warning from the agent (e.g. `anonymous server join is deprecated …`), if any. Agents
     /// before Nomad 2.0.4 never send one.
     pub warning: Option<String>,
+}
+
+impl Serialize for JoinResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("JoinResult", 3)?;
+        out.serialize_field("num_joined", &self.num_joined)?;
+        out.serialize_field("error", "")?;
+        out.serialize_field("warning", self.warning.as_deref().unwrap_or(""))?;
+        out.end()
+    }
+}
+
+impl TryFrom<JoinWire> for JoinResult {
+    type Error = String;
+    fn try_from(wire: JoinWire) -> Result<Self, String> {
+        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        if let Some(message) = nonempty(wire.error) {
+            return Err(format!(
+                "the join failed ({} joined): {}",
+                wire.num_joined,
+                message.trim()
+            ));
+        }
+        Ok(JoinResult {
+            num_joined: wire.num_joined,
+            warning: nonempty(wire.warning),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -409,6 +486,8 @@ impl Endpoint for Join {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct ForceLeave {
     /// The serf member name.
     pub node: String,

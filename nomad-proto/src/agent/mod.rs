@@ -21,6 +21,33 @@
 //! | [`UseKey`] | `PUT /v1/agent/keyring/use` | `agent:write` | server |
 //! | [`RemoveKey`] | `PUT /v1/agent/keyring/remove` | `agent:write` | server |
 //! | [`Pprof`] | `GET /v1/agent/pprof/<profile>` | `agent:write` (+ `enable_debug` if ACLs are off) | any |
+//!
+//! ## Building operations and results
+//!
+//! Operations and result types may gain fields when Nomad grows a parameter or an answer field,
+//! so they are `#[non_exhaustive]`: a struct literal does not compile outside this crate.
+//!
+//! - An operation is built with its constructor (`ListMembers::new()`, `Join::new(addresses)`,
+//!   `Pprof::cpu_profile()`, `MonitorExport::on_disk()`, …) and its builder methods, one per
+//!   parameter (`ForceLeave::prune`, `Monitor::log_level`, `Pprof::seconds`, …); the per-call
+//!   region, namespace and token come from [`WithCallOptions`](crate::WithCallOptions). Its
+//!   fields stay public to read and change.
+//! - A result type (for a fake answer in your own tests) starts from `Default` and has its
+//!   public fields set, or is deserialized from the agent's JSON. Every result type serializes
+//!   back to that JSON, with the agent's key names.
+//!
+//! ```
+//! use nomad_proto::agent::{ForceLeave, JoinResult};
+//! use nomad_proto::WithCallOptions;
+//!
+//! let op = ForceLeave::new("nomad-2.global").prune(true).region("eu");
+//! assert!(op.prune);
+//!
+//! let mut joined = JoinResult::default();
+//! joined.num_joined = 2;
+//! assert_eq!(serde_json::to_string(&joined)?, r#"{"num_joined":2,"error":"","warning":""}"#);
+//! # Ok::<(), serde_json::Error>(())
+//! ```
 
 mod health;
 mod host;
@@ -37,7 +64,7 @@ pub(crate) mod wire;
 
 pub use health::{AgentRole, GetHealth, HealthCheck, HealthReport};
 pub use host::{DiskUsage, GetHostData, HostData, HostDataResponse};
-pub use keyring::{InstallKey, KeyCoverage, KeyringResponse, ListKeys, RemoveKey, UseKey};
+pub use keyring::{ExposedKeyring, InstallKey, KeyCoverage, KeyringResponse, ListKeys, RemoveKey, UseKey};
 pub use members::{
     AgentMember, ForceLeave, Join, JoinResult, ListMembers, ListServers, MemberStatus, ServerMembers, SetServers,
 };

@@ -107,6 +107,8 @@ fn decode_all(
 /// # Ok::<(), nomad_proto::BuildError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct Monitor {
     /// Minimum level (`log_level`); the agent's default is `info`. [`LogLevel::Off`] asks for
     /// no lines at all (the stream then carries only heartbeats).
@@ -225,6 +227,8 @@ impl std::fmt::Display for ExportSource {
 /// ACL: `agent:read`. The agent's rules are checked before sending: exactly one source;
 /// `follow` only with a service; not both `node_id` and `server_id`.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct MonitorExport {
     /// The source.
     pub source: ExportSource,
@@ -259,7 +263,9 @@ impl MonitorExport {
     pub fn service(name: impl Into<String>) -> Self {
         Self::new(ExportSource::Service(name.into()))
     }
-    fn new(source: ExportSource) -> Self {
+    /// Exports from `source` (the log file or a journal), not followed, with the agent's
+    /// defaults for everything else.
+    pub fn new(source: ExportSource) -> Self {
         MonitorExport {
             source,
             follow: false,

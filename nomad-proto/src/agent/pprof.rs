@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::{HeaderMap, Request, Response, StatusCode};
+use serde::{Deserialize, Serialize};
 
 use super::operation::{OperationInfo, Serves};
 use super::target::Target;
@@ -88,6 +89,8 @@ impl ProfileKind {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct Pprof {
     /// Which profile.
     pub kind: ProfileKind,
@@ -239,11 +242,17 @@ impl Endpoint for Pprof {
 call_options!(Pprof);
 
 /// A profile as the agent sent it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// The agent sends it as bytes, not JSON; to write it into JSON output it serializes as
+/// `{"content_type":…,"file_name":…,"data":"<standard base64>"}` (`null` for a missing header)
+/// and deserializes from that. To save a profile for `go tool pprof`, write
+/// [`data`](Self::data) to a file instead.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Profile {
     /// The raw bytes: gzipped protobuf for `go tool pprof`, a trace for `go tool trace`, or text
     /// (`cmdline`, `debug` ≥ 1).
+    #[serde(with = "base64_data")]
     pub data: Vec<u8>,
     /// `Content-Type`: `application/octet-stream` or `text/plain; charset=utf-8`.
     pub content_type: Option<String>,
@@ -256,6 +265,23 @@ impl Profile {
     /// True for a text answer (`cmdline`, or a named profile with `debug` ≥ 1).
     pub fn is_text(&self) -> bool {
         self.content_type.as_deref().is_some_and(|t| t.starts_with("text/"))
+    }
+}
+
+/// [`Profile::data`] as a standard base64 string.
+mod base64_data {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(data))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| serde::de::Error::custom(format_args!("invalid base64 in data: {e}")))
     }
 }
 

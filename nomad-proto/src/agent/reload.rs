@@ -31,6 +31,8 @@ use crate::error::{At, BuildError, ResponseError};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct Reload {
     /// Per-call overrides.
     pub options: CallOptions,

@@ -22,6 +22,8 @@ pub const BUILTIN_SCHEDULERS: [&str; 4] = ["service", "batch", "system", "sysbat
 /// Go: `Agent().GetSchedulerWorkersInfo(q)`.
 /// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#fetch-all-scheduler-workers-status>
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct GetSchedulerWorkersInfo {
     /// Per-call overrides.
     pub options: CallOptions,
@@ -54,8 +56,9 @@ impl Endpoint for GetSchedulerWorkersInfo {
     check_status_with_info!();
 }
 
-/// The answer of `/v1/agent/schedulers`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+/// The answer of `/v1/agent/schedulers`, serialized with the agent's key names (a `null` list
+/// or string is written empty).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SchedulerWorkersInfo {
     /// The answering server's serf name, e.g. `nomad-1.global`.
@@ -66,8 +69,9 @@ pub struct SchedulerWorkersInfo {
     pub schedulers: Vec<WorkerInfo>,
 }
 
-/// One scheduler worker.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+/// One scheduler worker (a missing `status` or `workload_status` is written as `Unknown` or
+/// `UnknownStatus`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct WorkerInfo {
     /// The worker's ID (a UUID).
@@ -142,6 +146,8 @@ wire_enum! {
 /// [`ResponseError::is_wrong_role`]). Go: `Agent().GetSchedulerWorkerConfig(q)`.
 /// Docs: <https://developer.hashicorp.com/nomad/api-docs/agent#read-scheduler-worker-configuration>
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct GetSchedulerWorkerConfig {
     /// Per-call overrides.
     pub options: CallOptions,
@@ -175,8 +181,8 @@ impl Endpoint for GetSchedulerWorkerConfig {
 }
 
 /// A server's scheduler worker pool settings (the answer of both the GET and the PUT of
-/// `/v1/agent/schedulers/config`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+/// `/v1/agent/schedulers/config`), serialized with the agent's key names.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SchedulerWorkerConfig {
     /// The answering server's serf name, e.g. `nomad-1.global`.
@@ -219,6 +225,8 @@ pub struct SchedulerWorkerConfig {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct SetSchedulerWorkerConfig {
     /// How many workers to run (at most the server's CPU count).
     pub num_schedulers: u32,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use http::{Request, Response};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::members::AgentMember;
 use super::operation::{OperationInfo, Serves};
@@ -37,6 +37,8 @@ use crate::error::{At, BuildError, ResponseError};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+#[must_use = "an operation does nothing until it is sent"]
 pub struct GetSelf {
     /// Per-call overrides.
     pub options: CallOptions,
@@ -97,7 +99,13 @@ call_options!(GetSelf);
 /// assert_eq!(me.version(), Some("2.0.5+ent")); // an Enterprise build
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+///
+/// It serializes with the agent's key names (`config`, `member`, `stats`). `config` is written
+/// as received; what decoding normalises is written as decoded: a stats value that is not a
+/// string as its JSON text (`null` as `""`), and the member as [`AgentMember`] writes it. The
+/// agent redacts its secrets (`ACL.ReplicationToken`, `Consuls[].Token`, …) before sending, so
+/// writing this out repeats nothing the agent kept back.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(from = "AgentSelfWire")]
 #[non_exhaustive]
 pub struct AgentSelf {
@@ -187,9 +195,31 @@ impl AgentSelf {
 
 /// The agent's `config` object. Current agents send `Version` as an object and `Consuls`/`Vaults`
 /// arrays; older ones a `Version` string: the accessors accept both.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+///
+/// It holds the object as JSON (its shape changes between Nomad versions) and serializes to it
+/// unchanged. Build one from a JSON object with `From`; read the whole object with
+/// [`as_map`](Self::as_map).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct AgentConfig(pub serde_json::Map<String, serde_json::Value>);
+pub struct AgentConfig(serde_json::Map<String, serde_json::Value>);
+
+impl From<serde_json::Map<String, serde_json::Value>> for AgentConfig {
+    fn from(map: serde_json::Map<String, serde_json::Value>) -> Self {
+        AgentConfig(map)
+    }
+}
+
+impl AgentConfig {
+    /// The whole `config` object.
+    pub fn as_map(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.0
+    }
+
+    /// The whole `config` object, owned.
+    pub fn into_map(self) -> serde_json::Map<String, serde_json::Value> {
+        self.0
+    }
+}
 
 impl AgentConfig {
     fn str_field(&self, key: &str) -> Option<&str> {

@@ -116,8 +116,9 @@ where
 }
 
 /// Defines a string enum with an `Other` variant for values this client does not know yet:
-/// `as_str` gives the wire string, `Display` prints it (honouring width and alignment), and it
-/// deserializes from it. A missing value (`null` or `""`) decodes as the variant named after
+/// `as_str` gives the wire string, `Display` prints it (honouring width and alignment), it
+/// deserializes from it and serializes to it (`Other(s)` as `s`). A missing value (`null` or `""`)
+/// decodes as the variant named after
 /// `default`.
 macro_rules! wire_enum {
     (
@@ -156,6 +157,13 @@ macro_rules! wire_enum {
                     }
                     _ => f.pad(self.as_str()),
                 }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            /// The wire string ([`as_str`](Self::as_str)).
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
             }
         }
 

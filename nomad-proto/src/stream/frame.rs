@@ -73,9 +73,15 @@ impl fmt::Display for StreamFormat {
 /// assert_eq!(frame.file_event.as_deref(), Some("log"));
 /// assert!(!frame.is_heartbeat());
 /// assert!(serde_json::from_str::<StreamFrame>("{}")?.is_heartbeat());
+///
+/// // A frame of your own (e.g. a fake stream in a test), written as the agent writes it:
+/// let frame = StreamFrame::new(b"hello\n".to_vec()).with_file_event("log");
+/// assert_eq!(serde_json::to_string(&frame)?, r#"{"Data":"aGVsbG8K","FileEvent":"log"}"#);
+/// assert_eq!(serde_json::to_string(&StreamFrame::heartbeat())?, "{}");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
 pub struct StreamFrame {
     /// `Offset`: cumulative byte offset (export streams). Monitor frames leave it out.
     #[serde(rename = "Offset", skip_serializing_if = "Option::is_none")]
@@ -99,6 +105,42 @@ pub struct StreamFrame {
 }
 
 impl StreamFrame {
+    /// A frame carrying `data` (decoded log text) and nothing else.
+    #[must_use]
+    pub fn new(data: Vec<u8>) -> Self {
+        StreamFrame {
+            data,
+            ..StreamFrame::default()
+        }
+    }
+
+    /// A heartbeat: the empty frame `{}`.
+    #[must_use]
+    pub fn heartbeat() -> Self {
+        StreamFrame::default()
+    }
+
+    /// The same frame with an `Offset`.
+    #[must_use]
+    pub fn with_offset(mut self, offset: i64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// The same frame with a `File`.
+    #[must_use]
+    pub fn with_file(mut self, file: impl Into<String>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    /// The same frame with a `FileEvent` (`log` on monitor frames).
+    #[must_use]
+    pub fn with_file_event(mut self, file_event: impl Into<String>) -> Self {
+        self.file_event = Some(file_event.into());
+        self
+    }
+
     /// Whether this is a heartbeat: every field is empty or zero, as in `{}`. This is the
     /// same test as Go's `StreamFrame.IsHeartbeat`.
     pub fn is_heartbeat(&self) -> bool {

@@ -6,11 +6,30 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::error::StreamError;
 use super::record::LogRecord;
 
 /// One complete log line from a stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It serializes as `{"text":…,"offset":…,"file":…}` (`offset` and `file` left out when
+/// `None`) and deserializes from that. For a line of your own (a fake stream in a test), use
+/// [`LogLine::new`] and the `with_` methods; struct literals are refused, as the type may grow:
+///
+/// ```
+/// use nomad_proto::stream::LogLine;
+///
+/// let line = LogLine::new("agent: started").with_offset(2048).with_file("nomad.log");
+/// assert_eq!(line.offset, Some(2048));
+/// assert_eq!(
+///     serde_json::to_string(&line)?,
+///     r#"{"text":"agent: started","offset":2048,"file":"nomad.log"}"#
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LogLine {
     /// The line without its `\n` or `\r\n` terminator. Bytes that are not valid UTF-8 are
     /// replaced with U+FFFD (`String::from_utf8_lossy`). Nomad logs are UTF-8, so this only
@@ -19,13 +38,48 @@ pub struct LogLine {
     /// Framed streams: the `Offset` of the frame that completed the line (the frame holding
     /// its `\n`, or the last data frame for the final unterminated line). `None` for monitor
     /// frames (which leave `Offset` out) and for plain streams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// Framed streams: the `File` of the frame that completed the line, if it had one (monitor
     /// and export frames never do, so this is `None` on their lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
 }
 
 impl LogLine {
+    /// A line with `text` and no `Offset` or `File` (as a monitor or plain stream yields).
+    #[must_use]
+    pub fn new(text: impl Into<String>) -> Self {
+        LogLine {
+            text: text.into(),
+            offset: None,
+            file: None,
+        }
+    }
+
+    /// The same line with an `Offset`.
+    #[must_use]
+    pub fn with_offset(mut self, offset: i64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// The same line with a `File`.
+    #[must_use]
+    pub fn with_file(mut self, file: impl Into<String>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    /// The line as a [`LogLineRef`] borrowing from it.
+    pub fn as_line_ref(&self) -> LogLineRef<'_> {
+        LogLineRef {
+            text: Cow::Borrowed(&self.text),
+            offset: self.offset,
+            file: self.file.as_deref(),
+        }
+    }
+
     /// Parses the line as an hclog JSON record (streams requested with `log_json=true`).
     /// Same as [`LogRecord::parse`]: the line the agent inserts when it dropped lines
     /// (`[WARN] Monitor dropped N logs during monitor request`, not JSON even on a
@@ -44,15 +98,47 @@ impl LogLine {
 /// A complete log line borrowed from the decoder's buffer, returned by
 /// [`LogDecoder::next_line_ref`](super::LogDecoder::next_line_ref). It saves an allocation per line when you only need to look
 /// at the line (filter, count, forward it) before the next decoder call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It serializes as [`LogLine`] does. Build one with [`LogLineRef::new`] or
+/// [`LogLine::as_line_ref`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct LogLineRef<'a> {
     /// The line without its terminator. Borrowed when it is valid UTF-8, otherwise a lossy
     /// copy (see [`LogLine::text`]).
     pub text: Cow<'a, str>,
     /// Same as [`LogLine::offset`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
     /// Same as [`LogLine::file`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<&'a str>,
+}
+
+impl<'a> LogLineRef<'a> {
+    /// A line with `text` and no `Offset` or `File`.
+    #[must_use]
+    pub fn new(text: impl Into<Cow<'a, str>>) -> Self {
+        LogLineRef {
+            text: text.into(),
+            offset: None,
+            file: None,
+        }
+    }
+
+    /// The same line with an `Offset`.
+    #[must_use]
+    pub fn with_offset(mut self, offset: i64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    /// The same line with a `File`.
+    #[must_use]
+    pub fn with_file(mut self, file: &'a str) -> Self {
+        self.file = Some(file);
+        self
+    }
 }
 
 impl LogLineRef<'_> {

@@ -4,6 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use super::error::{floor_char_boundary, snippet, StreamError};
 
 /// An hclog log level: the `log_level` query parameter of `/v1/agent/monitor`, and the
@@ -24,7 +26,10 @@ use super::error::{floor_char_boundary, snippet, StreamError};
 /// assert!(LogLevel::Error > LogLevel::Info);
 /// assert!("verbose".parse::<LogLevel>().is_err());
 /// ```
+///
+/// It serializes as [`as_str`](Self::as_str) and deserializes as [`FromStr`] parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum LogLevel {
     /// `trace`
     Trace,
@@ -70,6 +75,19 @@ impl fmt::Display for LogLevel {
     /// The lowercase name, padded to the formatter's width (`{:<5}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
+    }
+}
+
+impl Serialize for LogLevel {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for LogLevel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -140,7 +158,26 @@ impl FromStr for LogLevel {
 /// assert_eq!(notice.dropped(), Some(42));
 /// # Ok::<(), nomad_proto::stream::StreamError>(())
 /// ```
+///
+/// It serializes as hclog writes it: one JSON object holding `@level`, `@message`, the
+/// `@timestamp`, `@module` and `@caller` it has, and the fields, keys in sorted order (Go's
+/// `encoding/json` sorts map keys); it deserializes as [`LogRecord::parse`] reads a line. To
+/// build one (a fake log in a test), use [`LogRecord::new`] and the `with_` methods:
+///
+/// ```rust
+/// use nomad_proto::stream::{LogLevel, LogRecord};
+///
+/// let record = LogRecord::new(LogLevel::Info, "agent: started")
+///     .with_module("agent")
+///     .with_field("port", 4646);
+/// assert_eq!(
+///     serde_json::to_string(&record)?,
+///     r#"{"@level":"info","@message":"agent: started","@module":"agent","port":4646}"#
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct LogRecord {
     /// `@timestamp`, as sent (hclog format `2006-01-02T15:04:05.000000Z07:00`). Empty if the
     /// record has none.
@@ -174,7 +211,51 @@ fn dropped_count(message: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The keys hclog sets itself; [`LogRecord::fields`] never holds them after parsing.
+const RESERVED: [&str; 5] = ["@timestamp", "@level", "@message", "@module", "@caller"];
+
 impl LogRecord {
+    /// A record with `level` and `message`, and no timestamp, module, caller or fields.
+    #[must_use]
+    pub fn new(level: LogLevel, message: impl Into<String>) -> Self {
+        LogRecord {
+            timestamp: String::new(),
+            level,
+            message: message.into(),
+            module: None,
+            caller: None,
+            fields: serde_json::Map::new(),
+        }
+    }
+
+    /// The same record with a `@timestamp`.
+    #[must_use]
+    pub fn with_timestamp(mut self, timestamp: impl Into<String>) -> Self {
+        self.timestamp = timestamp.into();
+        self
+    }
+
+    /// The same record with a `@module`.
+    #[must_use]
+    pub fn with_module(mut self, module: impl Into<String>) -> Self {
+        self.module = Some(module.into());
+        self
+    }
+
+    /// The same record with a `@caller`.
+    #[must_use]
+    pub fn with_caller(mut self, caller: impl Into<String>) -> Self {
+        self.caller = Some(caller.into());
+        self
+    }
+
+    /// The same record with one more field (replacing a field of that name).
+    #[must_use]
+    pub fn with_field(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.fields.insert(key.into(), value.into());
+        self
+    }
+
     /// Parses one line of a `log_json=true` stream.
     ///
     /// `@level` and `@message` are required strings, and `@level` must be one of the five
@@ -255,6 +336,47 @@ impl LogRecord {
         } else {
             None
         }
+    }
+}
+
+impl Serialize for LogRecord {
+    /// One hclog JSON object, keys sorted. A field named like one of hclog's own keys
+    /// (`@level`, …) is left out: the record's own value is written.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Value<'a> {
+            Text(&'a str),
+            Json(&'a serde_json::Value),
+        }
+        let mut entries: Vec<(&str, Value<'_>)> = self
+            .fields
+            .iter()
+            .filter(|(key, _)| !RESERVED.contains(&key.as_str()))
+            .map(|(key, value)| (key.as_str(), Value::Json(value)))
+            .collect();
+        entries.push(("@level", Value::Text(self.level.as_str())));
+        entries.push(("@message", Value::Text(&self.message)));
+        let optional = [
+            ("@timestamp", Some(self.timestamp.as_str()).filter(|t| !t.is_empty())),
+            ("@module", self.module.as_deref()),
+            ("@caller", self.caller.as_deref()),
+        ];
+        entries.extend(
+            optional
+                .into_iter()
+                .filter_map(|(key, value)| Some((key, Value::Text(value?)))),
+        );
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        s.collect_map(entries)
+    }
+}
+
+impl<'de> Deserialize<'de> for LogRecord {
+    /// Reads what [`LogRecord::parse`] reads, with the same checks.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        LogRecord::parse(&value.to_string()).map_err(serde::de::Error::custom)
     }
 }
 

@@ -7,7 +7,7 @@ use nomad_proto::{Endpoint, ResponseError};
 
 use crate::common::*;
 
-const HOST_DATA: &str = r#"{"OS":"x86_64 ip-172-31-92-147 4.15.0-1007-aws Linux #7-Ubuntu SMP Tue Apr 24 10:56:17 UTC 2018",
+pub(crate) const HOST_DATA: &str = r#"{"OS":"x86_64 ip-172-31-92-147 4.15.0-1007-aws Linux #7-Ubuntu SMP Tue Apr 24 10:56:17 UTC 2018",
  "Network":[{"DialPacket":"\"udp4\" \"\"","address":"127.0.0.1","mask_bits":"8","string":"127.0.0.1/8","type":"IPv4"},
             {"address":"172.31.92.147","mask_bits":"20","string":"172.31.92.147/20","type":"IPv4"}],
  "ResolvConf":"nameserver 172.17.0.1\nnameserver 8.8.8.8\n",

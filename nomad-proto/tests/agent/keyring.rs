@@ -13,7 +13,7 @@ const KEY_24: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYX";
 
 const KEY_32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-const KEYRING: &str =
+pub(crate) const KEYRING: &str =
     r#"{"Messages":{},"Keys":{"HS5lJ+XuTlYKWaeGYyG+/A==":3,"z3Vc0nN3ID9u5ZqUdfqVXQ==":2},"NumNodes":3}"#;
 
 #[test]

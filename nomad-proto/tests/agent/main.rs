@@ -21,4 +21,5 @@ mod pprof;
 mod reload;
 mod schedulers;
 mod self_info;
+mod serialize;
 mod shapes;
