@@ -1,8 +1,10 @@
 //! The [`Endpoint`] trait that every operation implements, and what operations share: per-call
 //! options ([`CallOptions`], [`WithCallOptions`]), the request extensions for transports
-//! ([`ExpectedDuration`], [`StreamingResponse`]), request building (`Spec`) and the response
-//! helpers (`check_ok`, `decode_json`, `parse_json`, `parse_empty`).
+//! ([`ExpectedDuration`], [`StreamingResponse`]), request building ([`RequestBuilder`]) and the
+//! response helpers ([`check_ok`], [`decode_json`], [`parse_json`], [`parse_empty`]).
 
+use std::borrow::Cow;
+use std::fmt;
 use std::time::Duration;
 
 use http::header::{HeaderValue, CONTENT_TYPE};
@@ -33,6 +35,59 @@ use crate::error::{At, BuildError, ResponseError};
 /// assert_eq!(servers, ["10.0.0.5:4647", "10.0.0.6:4647"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # An endpoint of your own
+///
+/// Any Nomad endpoint can be an `Endpoint` in a few lines, with the same settings as the
+/// operations of this crate (address and prefix, token, basic auth, headers, region, namespace):
+/// build the request with [`RequestBuilder`] and parse the answer with [`parse_json`] (or
+/// [`parse_empty`], [`check_ok`], [`decode_json`]). Keep a [`CallOptions`] in it and implement
+/// [`WithCallOptions`] to get the per-call `region`, `namespace` and `token` methods. For
+/// example `GET /v1/status/leader` (Nomad `command/agent/status_endpoint.go`), which answers the
+/// leader's RPC address as a JSON string:
+///
+/// ```
+/// use nomad_proto::http::{Request, Response};
+/// use nomad_proto::{parse_json, BuildError, CallOptions, Config, Endpoint, RequestBuilder, ResponseError, WithCallOptions};
+///
+/// /// `GET /v1/status/leader`: the RPC address of the region's leader, `""` without one.
+/// #[derive(Debug, Default)]
+/// struct StatusLeader {
+///     options: CallOptions,
+/// }
+///
+/// impl Endpoint for StatusLeader {
+///     type Output = String;
+///     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+///         RequestBuilder::get("/v1/status/leader", &self.options).build(config)
+///     }
+///     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<String, ResponseError> {
+///         parse_json(response)
+///     }
+/// }
+///
+/// impl WithCallOptions for StatusLeader {
+///     fn call_options_mut(&mut self) -> &mut CallOptions {
+///         &mut self.options
+///     }
+/// }
+///
+/// let config = Config::builder().address("http://127.0.0.1:4646").token("s3cr3t").build()?;
+/// let op = StatusLeader::default().region("eu-west");
+/// let request = op.to_request(&config)?;
+/// assert_eq!(request.uri(), "http://127.0.0.1:4646/v1/status/leader?region=eu-west");
+/// assert_eq!(request.headers()["x-nomad-token"], "s3cr3t");
+///
+/// let response = Response::builder().status(200).body(br#""10.0.0.1:4647""#.to_vec())?;
+/// assert_eq!(op.parse_response(response)?, "10.0.0.1:4647");
+///
+/// // Errors are the same as every operation's.
+/// let denied = Response::builder().status(403).body(b"Permission denied".to_vec())?;
+/// assert!(op.parse_response(denied).unwrap_err().is_permission_denied());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// For a one-off call, [`Raw`](crate::Raw) does the same without a type of your own.
 pub trait Endpoint {
     /// What a successful response decodes into.
     type Output;
@@ -184,18 +239,70 @@ impl StreamingResponse {
     }
 }
 
-/// Collects the pieces of a request before [`Spec::build`] turns them into an `http::Request`.
-pub(crate) struct Spec<'a> {
+/// Builds a request from a [`Config`] the way every operation of this crate does: the
+/// address and its path prefix, the ACL token exactly once (the per-call one, else the
+/// client-wide one), basic auth, the extra headers, `region` and `namespace` (per-call, else
+/// client-wide), percent-encoded query parameters and an optional JSON body. Use it to write an
+/// [`Endpoint`] for any Nomad endpoint (see the example there), or send one-off calls with
+/// [`Raw`](crate::Raw).
+///
+/// The path is checked when the request is built ([`BuildError::InvalidPath`]): it must start
+/// with `/`, hold no query (`?`, use [`query`](Self::query)) or fragment, no `.` or `..`
+/// segment (also percent-encoded: they could leave the address's path prefix), and only
+/// printable ASCII (percent-encode anything else).
+///
+/// ```
+/// use nomad_proto::{CallOptions, Config, RequestBuilder, WithCallOptions};
+///
+/// let config = Config::builder().address("http://10.0.0.5:4646/nomad").token("s3cr3t").region("eu").build()?;
+/// let options = CallOptions::new().namespace("prod");
+/// let request = RequestBuilder::put("/v1/agent/schedulers/config", &options)
+///     .query("dry", "yes please")
+///     .json(&serde_json::json!({"num_schedulers": 2, "enabled_schedulers": ["_core"]}))?
+///     .build(&config)?;
+/// assert_eq!(request.method(), "PUT");
+/// assert_eq!(
+///     request.uri(),
+///     "http://10.0.0.5:4646/nomad/v1/agent/schedulers/config?dry=yes+please&region=eu&namespace=prod"
+/// );
+/// assert_eq!(request.headers()["x-nomad-token"], "s3cr3t");
+/// assert_eq!(request.headers()["content-type"], "application/json");
+///
+/// // A path that would leave the `/nomad` prefix is refused.
+/// let err = RequestBuilder::get("/../admin", &options).build(&config).unwrap_err();
+/// assert!(matches!(err, nomad_proto::BuildError::InvalidPath { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "a request builder does nothing until `build` is called"]
+pub struct RequestBuilder<'a> {
     method: Method,
     path: &'a str,
-    query: Vec<(&'static str, String)>,
+    query: Vec<(Cow<'static, str>, String)>,
     body: Option<Vec<u8>>,
     options: &'a CallOptions,
 }
 
-impl<'a> Spec<'a> {
-    pub(crate) fn new(method: Method, path: &'a str, options: &'a CallOptions) -> Self {
-        Spec {
+/// The operations of this crate call [`RequestBuilder`] by its former, shorter name.
+pub(crate) use RequestBuilder as Spec;
+
+impl fmt::Debug for RequestBuilder<'_> {
+    /// The body is not shown (it may hold a secret, such as a gossip key): only its length.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBuilder")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl<'a> RequestBuilder<'a> {
+    /// A request with `method` for `path` (e.g. `/v1/status/leader`), with the per-call
+    /// `options`.
+    pub fn new(method: Method, path: &'a str, options: &'a CallOptions) -> Self {
+        RequestBuilder {
             method,
             path,
             query: Vec::new(),
@@ -204,27 +311,61 @@ impl<'a> Spec<'a> {
         }
     }
 
-    pub(crate) fn get(path: &'a str, options: &'a CallOptions) -> Self {
+    /// A `GET` request.
+    pub fn get(path: &'a str, options: &'a CallOptions) -> Self {
         Self::new(Method::GET, path, options)
     }
 
-    pub(crate) fn put(path: &'a str, options: &'a CallOptions) -> Self {
+    /// A `PUT` request.
+    pub fn put(path: &'a str, options: &'a CallOptions) -> Self {
         Self::new(Method::PUT, path, options)
     }
 
-    /// Adds a query parameter (repeat the call for repeated parameters).
-    pub(crate) fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.query.push((name, value.into()));
+    /// A `POST` request.
+    pub fn post(path: &'a str, options: &'a CallOptions) -> Self {
+        Self::new(Method::POST, path, options)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(path: &'a str, options: &'a CallOptions) -> Self {
+        Self::new(Method::DELETE, path, options)
+    }
+
+    /// Adds a query parameter, percent-encoded when the request is built (repeat the call for
+    /// repeated parameters). `region` and `namespace` come from the options and the config: set
+    /// them there.
+    pub fn query(mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
         self
     }
 
-    /// Adds a JSON body (with `Content-Type: application/json`).
-    pub(crate) fn json<T: serde::Serialize>(mut self, body: &T) -> Result<Self, BuildError> {
+    /// Adds a JSON body (sent with `Content-Type: application/json`).
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::Encode`] if `body` cannot be encoded as JSON (e.g. a map with non-string
+    /// keys).
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, body: &T) -> Result<Self, BuildError> {
         self.body = Some(serde_json::to_vec(body).map_err(BuildError::Encode)?);
         Ok(self)
     }
 
-    pub(crate) fn build(self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+    /// Adds a body already encoded as JSON.
+    pub(crate) fn json_bytes(mut self, body: Vec<u8>) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// Builds the request for `config`: absolute URI, method, headers, body.
+    ///
+    /// # Errors
+    ///
+    /// - [`BuildError::InvalidPath`] if the path breaks the rules above.
+    /// - [`BuildError::InvalidArgument`] for an empty per-call region or namespace, or one with
+    ///   control characters, or a URI the `http` crate refuses (e.g. longer than 64 KiB).
+    /// - [`BuildError::InvalidToken`] if the per-call token cannot be a header value.
+    pub fn build(self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+        check_path(self.path)?;
         // The config's region and namespace were checked when it was built; per-call ones here.
         for (name, value) in [("region", &self.options.region), ("namespace", &self.options.namespace)] {
             if let Some(v) = value {
@@ -290,10 +431,50 @@ impl<'a> Spec<'a> {
     }
 }
 
+/// Checks a request path: absolute, printable ASCII, no query or fragment, no authority, and no
+/// `.` or `..` segment, also once percent-decoded (with `%2F` and `\` read as separators, as some
+/// servers and proxies read them), so that it cannot leave the address's path prefix.
+fn check_path(path: &str) -> Result<(), BuildError> {
+    let fail = |reason: &'static str| {
+        Err(BuildError::InvalidPath {
+            path: path.to_owned(),
+            reason,
+        })
+    };
+    if !path.starts_with('/') {
+        return fail("must start with `/` (a path such as /v1/status/leader, without scheme or host)");
+    }
+    if path.starts_with("//") {
+        return fail("must not start with `//` (it would name a host)");
+    }
+    if !path.bytes().all(|b| b.is_ascii_graphic()) {
+        return fail("spaces, control characters and non-ASCII characters must be percent-encoded");
+    }
+    if path.contains(['?', '#']) {
+        return fail("must not hold a query or fragment (add query parameters with `query`)");
+    }
+    let decoded = if path.contains('%') {
+        Cow::Owned(percent_encoding::percent_decode(path.as_bytes()).collect())
+    } else {
+        Cow::Borrowed(path.as_bytes())
+    };
+    if decoded
+        .split(|&b| b == b'/' || b == b'\\')
+        .any(|segment| segment == b"." || segment == b"..")
+    {
+        return fail("must not hold `.` or `..` segments");
+    }
+    Ok(())
+}
+
 /// Accepts only `200 OK`; anything else becomes [`ResponseError::UnexpectedStatus`] with `body`
-/// (the whole body, or the bounded start a streaming caller read), with no [`Call`]: the default
-/// of [`Endpoint::check_status`], for operations written outside this crate.
-pub(crate) fn check_ok(status: StatusCode, body: &[u8]) -> Result<(), ResponseError> {
+/// (the whole body, or the bounded start a streaming caller read). The default of
+/// [`Endpoint::check_status`].
+///
+/// # Errors
+///
+/// [`ResponseError::UnexpectedStatus`] for any status but 200, keeping the body as text.
+pub fn check_ok(status: StatusCode, body: &[u8]) -> Result<(), ResponseError> {
     if status == StatusCode::OK {
         Ok(())
     } else {
@@ -349,7 +530,7 @@ fn empty_body(at: At<'_>, status: StatusCode, body: &[u8]) -> Result<(), Respons
 
 /// Decodes a JSON body of any shape `T` accepts (an array, `null`, …). For answers that are
 /// objects use [`decode_object`].
-pub(crate) fn decode_json<T: DeserializeOwned>(
+pub(crate) fn decode_json_at<T: DeserializeOwned>(
     at: At<'_>,
     status: StatusCode,
     body: Vec<u8>,
@@ -372,19 +553,57 @@ pub(crate) fn decode_object<T: DeserializeOwned>(
     status: StatusCode,
     body: Vec<u8>,
 ) -> Result<T, ResponseError> {
-    decode_json::<Object<T>>(at, status, body).map(|object| object.0)
+    decode_json_at::<Object<T>>(at, status, body).map(|object| object.0)
 }
 
 /// `200` + a JSON object → `T` (see [`decode_object`]).
-pub(crate) fn parse_json<T: DeserializeOwned>(at: At<'_>, response: Response<Vec<u8>>) -> Result<T, ResponseError> {
+pub(crate) fn parse_json_at<T: DeserializeOwned>(at: At<'_>, response: Response<Vec<u8>>) -> Result<T, ResponseError> {
     check_response(&response, |status, body| check_ok_at(at, status, body))?;
     let status = response.status();
     decode_object(at, status, response.into_body())
 }
 
 /// `200` with an empty body (force-leave, servers PUT, reload). A body is tolerated and ignored.
-pub(crate) fn parse_empty(at: At<'_>, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
+pub(crate) fn parse_empty_at(at: At<'_>, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
     check_response(&response, |status, body| check_ok_at(at, status, body))
+}
+
+/// Decodes a JSON body into `T` whatever the status (for answers that carry JSON on a status
+/// other than 200, such as an unhealthy agent's `500`); `status` goes into the errors. An empty
+/// body is never fed to the parser. `T` decides which shapes it accepts (a JSON string for
+/// `String`, an array for `Vec<_>`, …).
+///
+/// # Errors
+///
+/// - [`ResponseError::EmptyBody`] if the body is empty or only whitespace.
+/// - [`ResponseError::Decode`] if it is not JSON for `T`; the error keeps the raw body.
+pub fn decode_json<T: DeserializeOwned>(status: StatusCode, body: Vec<u8>) -> Result<T, ResponseError> {
+    decode_json_at(At::NONE, status, body)
+}
+
+/// The usual answer of a Nomad read: `200` and a JSON body, decoded into `T`. What
+/// [`Endpoint::parse_response`] does for most operations.
+///
+/// # Errors
+///
+/// - [`ResponseError::UnexpectedStatus`] for any status but 200, keeping the body as text (a
+///   redirect also says where it pointed: the client follows none).
+/// - [`ResponseError::EmptyBody`] if the body is empty or only whitespace.
+/// - [`ResponseError::Decode`] if it is not JSON for `T`; the error keeps the raw body.
+pub fn parse_json<T: DeserializeOwned>(response: Response<Vec<u8>>) -> Result<T, ResponseError> {
+    check_response(&response, check_ok)?;
+    let status = response.status();
+    decode_json(status, response.into_body())
+}
+
+/// The answer of a Nomad write that returns nothing (force-leave, servers PUT, reload): `200`.
+/// A body is tolerated and ignored.
+///
+/// # Errors
+///
+/// [`ResponseError::UnexpectedStatus`] for any status but 200, keeping the body as text.
+pub fn parse_empty(response: Response<Vec<u8>>) -> Result<(), ResponseError> {
+    check_response(&response, check_ok)
 }
 
 /// Implements [`WithCallOptions`] for operation structs with an `options: CallOptions` field.

@@ -59,6 +59,15 @@ pub enum BuildError {
         /// Why it was rejected.
         reason: String,
     },
+    /// A request path cannot be used ([`crate::RequestBuilder`], [`crate::Raw`]): not absolute,
+    /// with a query, a `..` segment or characters that must be percent-encoded.
+    #[error("invalid request path {path:?}: {reason}")]
+    InvalidPath {
+        /// The path as given.
+        path: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
     /// An environment variable holds a value that cannot be used.
     #[error("invalid environment variable {var}: {reason}")]
     InvalidEnv {
@@ -138,28 +147,35 @@ impl fmt::Display for Call {
 /// the path requested. Becomes a [`Call`] only when an error is built.
 #[derive(Clone, Copy)]
 pub(crate) struct At<'a> {
-    info: &'static OperationInfo,
+    info: Option<&'static OperationInfo>,
     path: &'a str,
 }
 
 impl<'a> At<'a> {
+    /// An answer to an operation written outside this crate: its errors name no call.
+    pub(crate) const NONE: At<'static> = At { info: None, path: "" };
+
     /// An operation whose path is the one its info states.
     pub(crate) fn op(info: &'static OperationInfo) -> At<'static> {
-        At { info, path: info.path }
+        At {
+            info: Some(info),
+            path: info.path,
+        }
     }
 
     /// An operation requested at `path` (a profile's real path).
     pub(crate) fn path(info: &'static OperationInfo, path: &'a str) -> At<'a> {
-        At { info, path }
+        At { info: Some(info), path }
     }
 
     pub(crate) fn call(self) -> Option<Box<Call>> {
-        let path = if self.path == self.info.path {
-            Cow::Borrowed(self.info.path)
+        let info = self.info?;
+        let path = if self.path == info.path {
+            Cow::Borrowed(info.path)
         } else {
             Cow::Owned(self.path.to_owned())
         };
-        Some(Box::new(Call { info: self.info, path }))
+        Some(Box::new(Call { info, path }))
     }
 }
 

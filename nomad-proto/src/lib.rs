@@ -17,6 +17,8 @@
 //!   normalisations each type documents; gossip keys only on request
 //!   ([`KeyringResponse::exposing_keys`](agent::KeyringResponse::exposing_keys)).
 //! - An incremental decoder for the agent's log streams ([`stream`]).
+//! - Any other Nomad endpoint with the same settings: an [`Endpoint`] of your own built with
+//!   [`RequestBuilder`] and [`parse_json`] (example below), or a one-off [`Raw`] call.
 //!
 //! ## Out of scope
 //! Sockets, TLS, timeouts, retries, threads and clocks: see the
@@ -62,6 +64,52 @@
 //! assert_eq!(members.members[0].name, "nomad-1.global");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Any other endpoint
+//!
+//! An endpoint of your own takes a few lines and gets every setting of the [`Config`], the
+//! per-call options and the errors of the crate's operations. `GET /v1/status/leader` (Nomad
+//! `command/agent/status_endpoint.go`) answers the leader's RPC address as a JSON string:
+//!
+//! ```
+//! use nomad_proto::http::{Request, Response};
+//! use nomad_proto::{parse_json, BuildError, CallOptions, Config, Endpoint, RequestBuilder, ResponseError, WithCallOptions};
+//!
+//! /// `GET /v1/status/leader`: the RPC address of the region's leader, `""` without one.
+//! #[derive(Debug, Default)]
+//! struct StatusLeader {
+//!     options: CallOptions,
+//! }
+//!
+//! impl Endpoint for StatusLeader {
+//!     type Output = String;
+//!     fn to_request(&self, config: &Config) -> Result<Request<Vec<u8>>, BuildError> {
+//!         RequestBuilder::get("/v1/status/leader", &self.options).build(config)
+//!     }
+//!     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<String, ResponseError> {
+//!         parse_json(response)
+//!     }
+//! }
+//!
+//! impl WithCallOptions for StatusLeader {
+//!     fn call_options_mut(&mut self) -> &mut CallOptions {
+//!         &mut self.options
+//!     }
+//! }
+//!
+//! let config = Config::builder().address("http://127.0.0.1:4646").token("s3cr3t").build()?;
+//! let op = StatusLeader::default().region("eu-west");
+//! let request = op.to_request(&config)?;
+//! assert_eq!(request.uri(), "http://127.0.0.1:4646/v1/status/leader?region=eu-west");
+//! assert_eq!(request.headers()["x-nomad-token"], "s3cr3t");
+//!
+//! let response = Response::builder().status(200).body(br#""10.0.0.1:4647""#.to_vec())?;
+//! assert_eq!(op.parse_response(response)?, "10.0.0.1:4647");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! For a one-off call, [`Raw`] needs no type of your own:
+//! `Raw::get("/v1/status/peers").json::<Vec<String>>()` is an [`Endpoint`] too.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -76,12 +124,17 @@ pub mod agent;
 pub mod config;
 mod endpoint;
 pub mod error;
+mod raw;
 mod send;
 pub mod stream;
 
 pub use config::{Address, BasicAuth, Config, ConfigBuilder, Secret, TlsSettings, Token};
-pub use endpoint::{CallOptions, Endpoint, ExpectedDuration, StreamingResponse, WithCallOptions};
+pub use endpoint::{
+    check_ok, decode_json, parse_empty, parse_json, CallOptions, Endpoint, ExpectedDuration, RequestBuilder,
+    StreamingResponse, WithCallOptions,
+};
 pub use error::{BuildError, ResponseError};
+pub use raw::{Raw, RawBytes, RawJson};
 pub use send::{send, SendError};
 
 /// This crate's README (what crates.io shows), its examples compiled and run as doc tests.

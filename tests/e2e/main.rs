@@ -1,9 +1,9 @@
 //! End to end: the real ureq-backed `nomad_blocking::Client` against the loopback test agent
 //! (`nomad_blocking::test_agent`), one module per endpoint family as in `nomad-proto/src/agent/`,
 //! plus the cross-cutting `access` (roles and ACLs), `transport` (gzip, body limit, connection
-//! reuse) and `operations` (every operation is documented, toured, served and fuzzed), and the
-//! test agent's own API as users' tests use it: `cluster` (`TestCluster`) and `test_double`
-//! (state types, log feeds, start errors).
+//! reuse), `operations` (every operation is documented, toured, served and fuzzed) and `raw`
+//! (endpoints of a user's own and raw calls), and the test agent's own API as users' tests use
+//! it: `cluster` (`TestCluster`) and `test_double` (state types, log feeds, start errors).
 //!
 //! The test agent's own answers are checked against Nomad in `tests/test_agent.rs`; failure
 //! modes of misbehaving servers are in `tests/hostile.rs`.
@@ -20,6 +20,7 @@ mod members;
 mod monitor;
 mod operations;
 mod pprof;
+mod raw;
 mod reload;
 mod schedulers;
 mod self_info;

@@ -9,7 +9,7 @@ use super::operation::{OperationInfo, Serves};
 use super::target::Target;
 use super::wire::{null_as_default, object_map_or_null, Object};
 use crate::config::Config;
-use crate::endpoint::{call_options, check_ok_debug, check_response, decode_json, CallOptions, Endpoint, Spec};
+use crate::endpoint::{call_options, check_ok_debug, check_response, decode_json_at, CallOptions, Endpoint, Spec};
 use crate::error::{At, BuildError, ResponseError};
 
 /// `GET /v1/agent/host[?node_id=…|server_id=…]`: the host's OS, network interfaces, DNS and
@@ -88,7 +88,7 @@ impl Endpoint for GetHostData {
         check_response(&response, |status, body| self.check_status(status, body))?;
         let status = response.status();
         // `HostDataResponse` itself accepts only an object.
-        decode_json(At::op(&Self::INFO), status, response.into_body())
+        decode_json_at(At::op(&Self::INFO), status, response.into_body())
     }
     /// A 403 becomes [`ResponseError::DebugPermissionDenied`] (it may mean `enable_debug` is off).
     fn check_status(&self, status: http::StatusCode, body_start: &[u8]) -> Result<(), ResponseError> {

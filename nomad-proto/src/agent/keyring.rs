@@ -23,7 +23,7 @@ use super::members::{MemberStatus, ServerMembers};
 use super::operation::{OperationInfo, Serves};
 use super::wire::null_as_default;
 use crate::config::{Config, Secret};
-use crate::endpoint::{call_options, check_status_with_info, parse_json, CallOptions, Endpoint, Spec};
+use crate::endpoint::{call_options, check_status_with_info, parse_json_at, CallOptions, Endpoint, Spec};
 use crate::error::{At, BuildError, ResponseError};
 
 /// The key sizes serf accepts: AES-128, AES-192 and AES-256.
@@ -257,7 +257,7 @@ impl Endpoint for ListKeys {
         Spec::get("/v1/agent/keyring/list", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<KeyringResponse, ResponseError> {
-        parse_json(At::op(&Self::INFO), response)
+        parse_json_at(At::op(&Self::INFO), response)
     }
     check_status_with_info!();
 }
@@ -329,7 +329,7 @@ macro_rules! key_operation {
                 key_request($path, &self.key, &self.options, config)
             }
             fn parse_response(&self, response: Response<Vec<u8>>) -> Result<KeyringResponse, ResponseError> {
-                parse_json(At::op(&Self::INFO), response)
+                parse_json_at(At::op(&Self::INFO), response)
             }
             check_status_with_info!();
         }

@@ -11,7 +11,7 @@ use super::operation::{OperationInfo, Serves};
 use super::wire::{null_as_default, objects_or_null, wire_enum};
 use crate::config::Config;
 use crate::endpoint::{
-    call_options, check_status_with_info, decode_json, parse_empty, parse_json, CallOptions, Endpoint, Spec,
+    call_options, check_status_with_info, decode_json_at, parse_empty_at, parse_json_at, CallOptions, Endpoint, Spec,
 };
 use crate::error::{At, BuildError, ResponseError};
 
@@ -45,7 +45,7 @@ impl Endpoint for ListMembers {
         Spec::get("/v1/agent/members", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<ServerMembers, ResponseError> {
-        parse_json(At::op(&Self::INFO), response)
+        parse_json_at(At::op(&Self::INFO), response)
     }
     check_status_with_info!();
 }
@@ -246,7 +246,7 @@ impl Endpoint for ListServers {
         let at = At::op(&Self::INFO);
         crate::endpoint::check_response(&response, |status, body| self.check_status(status, body))?;
         let status = response.status();
-        let servers: Option<Vec<String>> = decode_json(at, status, response.into_body())?;
+        let servers: Option<Vec<String>> = decode_json_at(at, status, response.into_body())?;
         Ok(servers.unwrap_or_default())
     }
     check_status_with_info!();
@@ -318,7 +318,7 @@ impl Endpoint for SetServers {
         address_query(Spec::put("/v1/agent/servers", &self.options), &self.addresses)?.build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
-        parse_empty(At::op(&Self::INFO), response)
+        parse_empty_at(At::op(&Self::INFO), response)
     }
     check_status_with_info!();
 }
@@ -450,7 +450,7 @@ impl Endpoint for Join {
         address_query(Spec::put("/v1/agent/join", &self.options), &self.addresses)?.build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<JoinResult, ResponseError> {
-        let wire: JoinWire = parse_json(At::op(&Self::INFO), response)?;
+        let wire: JoinWire = parse_json_at(At::op(&Self::INFO), response)?;
         let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
         if let Some(message) = nonempty(wire.error) {
             return Err(ResponseError::JoinFailed {
@@ -535,7 +535,7 @@ impl Endpoint for ForceLeave {
         spec.build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
-        parse_empty(At::op(&Self::INFO), response)
+        parse_empty_at(At::op(&Self::INFO), response)
     }
     check_status_with_info!();
 }

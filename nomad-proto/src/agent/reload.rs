@@ -4,7 +4,7 @@ use http::{Request, Response};
 
 use super::operation::{OperationInfo, Serves};
 use crate::config::Config;
-use crate::endpoint::{call_options, check_status_with_info, parse_empty, CallOptions, Endpoint, Spec};
+use crate::endpoint::{call_options, check_status_with_info, parse_empty_at, CallOptions, Endpoint, Spec};
 use crate::error::{At, BuildError, ResponseError};
 
 /// `PUT /v1/agent/reload`: makes the agent reload its configuration, as `SIGHUP` does.
@@ -54,7 +54,7 @@ impl Endpoint for Reload {
         Spec::put("/v1/agent/reload", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<(), ResponseError> {
-        parse_empty(At::op(&Self::INFO), response)
+        parse_empty_at(At::op(&Self::INFO), response)
     }
     check_status_with_info!();
 }

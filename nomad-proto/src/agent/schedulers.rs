@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::operation::{OperationInfo, Serves};
 use super::wire::{null_as_default, objects_or_null, wire_enum};
 use crate::config::Config;
-use crate::endpoint::{call_options, check_status_with_info, parse_json, CallOptions, Endpoint, Spec};
+use crate::endpoint::{call_options, check_status_with_info, parse_json_at, CallOptions, Endpoint, Spec};
 use crate::error::{At, BuildError, ResponseError};
 
 /// The scheduler every worker pool must enable (Nomad's internal garbage-collection jobs).
@@ -51,7 +51,7 @@ impl Endpoint for GetSchedulerWorkersInfo {
         Spec::get("/v1/agent/schedulers", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<SchedulerWorkersInfo, ResponseError> {
-        parse_json(At::op(&Self::INFO), response)
+        parse_json_at(At::op(&Self::INFO), response)
     }
     check_status_with_info!();
 }
@@ -175,7 +175,7 @@ impl Endpoint for GetSchedulerWorkerConfig {
         Spec::get("/v1/agent/schedulers/config", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<SchedulerWorkerConfig, ResponseError> {
-        parse_json(At::op(&Self::INFO), response)
+        parse_json_at(At::op(&Self::INFO), response)
     }
     check_status_with_info!();
 }
@@ -301,7 +301,7 @@ impl Endpoint for SetSchedulerWorkerConfig {
             .build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<SchedulerWorkerConfig, ResponseError> {
-        parse_json(At::op(&Self::INFO), response)
+        parse_json_at(At::op(&Self::INFO), response)
     }
     check_status_with_info!();
 }

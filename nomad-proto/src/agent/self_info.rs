@@ -9,7 +9,7 @@ use super::members::AgentMember;
 use super::operation::{OperationInfo, Serves};
 use super::wire::object;
 use crate::config::Config;
-use crate::endpoint::{call_options, check_status_with_info, parse_json, CallOptions, Endpoint, Spec};
+use crate::endpoint::{call_options, check_status_with_info, parse_json_at, CallOptions, Endpoint, Spec};
 use crate::error::{At, BuildError, ResponseError};
 
 /// `GET /v1/agent/self`: the agent's configuration, gossip member and stats.
@@ -60,7 +60,7 @@ impl Endpoint for GetSelf {
         Spec::get("/v1/agent/self", &self.options).build(config)
     }
     fn parse_response(&self, response: Response<Vec<u8>>) -> Result<AgentSelf, ResponseError> {
-        parse_json(At::op(&Self::INFO), response)
+        parse_json_at(At::op(&Self::INFO), response)
     }
     check_status_with_info!();
 }

@@ -14,6 +14,7 @@ pub(crate) mod pprof;
 pub(crate) mod reload;
 pub(crate) mod schedulers;
 pub(crate) mod self_info;
+pub(crate) mod status;
 
 use super::reply::Reply;
 use super::{AgentState, RecordedRequest};
@@ -22,7 +23,7 @@ use super::{AgentState, RecordedRequest};
 type Route = fn(&mut AgentState, &RecordedRequest) -> Option<Reply>;
 
 /// Every endpoint family.
-const FAMILIES: [Route; 9] = [
+const FAMILIES: [Route; 10] = [
     members::route,
     self_info::route,
     health::route,
@@ -32,6 +33,7 @@ const FAMILIES: [Route; 9] = [
     schedulers::route,
     keyring::route,
     pprof::route,
+    status::route,
 ];
 
 /// The answer to `req`: the UI redirect for `/`, a family's answer, or a 404.
