@@ -112,6 +112,20 @@ pub fn bench_decode(opts: &Opts) -> Res {
     let mb = opts.num("mb", 96usize);
     let reps = opts.num("reps", 11usize);
     let (body, lines, text) = recording(mb << 20);
+    // `BENCH_ONLY=none|scan|ref|owned`: build the recording, then run one variant once, for
+    // instruction counts (`valgrind --tool=cachegrind`): a variant's cost is its count minus
+    // `none`'s, whatever the load of the machine.
+    if let Ok(only) = std::env::var("BENCH_ONLY") {
+        let n = match only.as_str() {
+            "none" => 0,
+            "scan" => bare_scan(black_box(&body)),
+            "ref" => decode_ref(black_box(&body)).0,
+            "owned" => decode_owned(black_box(&body)).0,
+            other => return Err(format!("BENCH_ONLY={other}: expected none, scan, ref or owned").into()),
+        };
+        println!("   {only} alone: {n} items from {:.1} MB", body.len() as f64 / 1e6);
+        return Ok(());
+    }
     assert_eq!(decode_ref(&body), (lines, text));
     assert_eq!(decode_owned(&body), (lines, text));
     // `LogStream` reads a `'static` body: share the recording instead of copying it per run.

@@ -15,7 +15,8 @@
 //! Options (`--name=value`): `members`: `--rounds`, `--calls`, `--server=static|agent|both`;
 //! `oneshot`: `--n`; `decode`: `--mb`, `--reps`; `rss`: `--gib`; `large`: `--reps`, `--rounds`.
 //! `BENCH_ONLY=client|bare|literal|identity` runs one side of `members` alone (for a profiler,
-//! e.g. `valgrind --tool=callgrind`). `members`, `oneshot` and `large` pin themselves to one CPU
+//! e.g. `valgrind --tool=callgrind`); `BENCH_ONLY=none|scan|ref|owned` runs one variant of `decode`
+//! once (for instruction counts with `valgrind --tool=cachegrind`). `members`, `oneshot` and `large` pin themselves to one CPU
 //! with `taskset` (`BENCH_NO_PIN=1` turns that off). `serve --lines=N` runs a test agent whose
 //! monitor stream sends N lines, prints its URL and runs until its standard input closes (`rss`
 //! starts it as a separate process, so that the client's peak RSS is the client's alone).

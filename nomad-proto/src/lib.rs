@@ -43,6 +43,12 @@
 //! `source()`), and text from the agent is shown with its control characters escaped: see
 //! [`error`].
 //!
+//! ## Features
+//! - `simd` (default): decodes log-stream frames with the `base64-simd` crate, which holds
+//!   `unsafe` SIMD code, with the `base64` crate deciding whatever it rejects. Without it the
+//!   `base64` crate alone decodes them: the same lines and errors, more slowly (see the
+//!   project's `BENCHMARKS.md`).
+//!
 //! ## Example
 //! ```
 //! use nomad_proto::{agent::ListMembers, Config, Endpoint, WithCallOptions};

@@ -220,10 +220,12 @@ impl RawFrame<'_> {
     }
 }
 
-/// Appends the base64-decoded `data` to `out` with the SIMD decoder (`base64-simd`), which is
-/// strict (canonical padding and trailing bits). Returns false, with `out` as it was, for input
-/// it rejects.
-fn decode_base64_simd(data: &[u8], out: &mut Vec<u8>) -> bool {
+/// Appends the base64-decoded `data` to `out` for the monitor fast path. Returns false, with
+/// `out` as it was, for input it rejects; the parser path then decodes it again and reports the
+/// error. With the `simd` feature this is the SIMD decoder (`base64-simd`), which is strict
+/// (canonical padding and trailing bits); without it, the [`BASE64`] engine.
+#[cfg(feature = "simd")]
+fn decode_base64_fast(data: &[u8], out: &mut Vec<u8>) -> bool {
     let engine = if data.len() % 4 == 0 {
         base64_simd::STANDARD
     } else {
@@ -238,12 +240,25 @@ fn decode_base64_simd(data: &[u8], out: &mut Vec<u8>) -> bool {
     false
 }
 
-/// Appends the base64-decoded `data` to `out`: the SIMD decoder first, and whatever it rejects
-/// is decoded again by the [`BASE64`] engine, whose result or error is returned. So what is
-/// accepted, and every error message, is exactly as with [`BASE64`] alone (a unit test checks
-/// the two agree); only the speed differs.
+/// See the `simd` version.
+#[cfg(not(feature = "simd"))]
+fn decode_base64_fast(data: &[u8], out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    if BASE64.decode_vec(data, out).is_ok() {
+        return true;
+    }
+    out.truncate(start);
+    false
+}
+
+/// Appends the base64-decoded `data` to `out`. With the `simd` feature: the SIMD decoder first,
+/// and whatever it rejects is decoded again by the [`BASE64`] engine, whose result or error is
+/// returned. So what is accepted, and every error message, is exactly as with [`BASE64`] alone
+/// (a unit test checks the two agree); only the speed differs. The engine may have appended part
+/// of the data before an error.
 fn decode_base64(data: &[u8], out: &mut Vec<u8>) -> Result<(), base64::DecodeError> {
-    if decode_base64_simd(data, out) {
+    #[cfg(feature = "simd")]
+    if decode_base64_fast(data, out) {
         return Ok(());
     }
     BASE64.decode_vec(data, out)
@@ -349,7 +364,7 @@ impl Output {
             return None;
         }
         let start = self.lines.data.len();
-        if !decode_base64_simd(&body[..end], &mut self.lines.data) {
+        if !decode_base64_fast(&body[..end], &mut self.lines.data) {
             return None;
         }
         self.lines.mark(start, None, None);
@@ -565,6 +580,7 @@ mod tests {
     }
 
     /// Small deterministic generator (xorshift) for the differential tests.
+    #[cfg(feature = "simd")]
     fn xorshift(state: &mut u64) -> u64 {
         *state ^= *state << 13;
         *state ^= *state >> 7;
@@ -573,6 +589,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "simd")]
     fn simd_base64_agrees_with_the_base64_crate_on_valid_and_invalid_input() {
         // Every string of up to 4 symbols over a mix of valid, padding and invalid bytes, then
         // random longer ones: same decoded bytes, or the same error.
