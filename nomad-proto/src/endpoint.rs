@@ -256,16 +256,16 @@ impl StreamingResponse {
 ///
 /// let config = Config::builder().address("http://10.0.0.5:4646/nomad").token("s3cr3t").region("eu").build()?;
 /// let options = CallOptions::new().namespace("prod");
-/// let request = RequestBuilder::put("/v1/agent/schedulers/config", &options)
-///     .query("dry", "yes please")
-///     .json(&serde_json::json!({"num_schedulers": 2, "enabled_schedulers": ["_core"]}))?
-///     .build(&config)?;
-/// assert_eq!(request.method(), "PUT");
-/// assert_eq!(
-///     request.uri(),
-///     "http://10.0.0.5:4646/nomad/v1/agent/schedulers/config?dry=yes+please&region=eu&namespace=prod"
-/// );
+/// // `GET /v1/jobs?prefix=…`: the jobs whose ID starts with `web/`.
+/// let request = RequestBuilder::get("/v1/jobs", &options).query("prefix", "web/").build(&config)?;
+/// assert_eq!(request.uri(), "http://10.0.0.5:4646/nomad/v1/jobs?prefix=web%2F&region=eu&namespace=prod");
 /// assert_eq!(request.headers()["x-nomad-token"], "s3cr3t");
+///
+/// // `POST /v1/search` with a JSON body.
+/// let request = RequestBuilder::post("/v1/search", &options)
+///     .json(&serde_json::json!({"Prefix": "web", "Context": "jobs"}))?
+///     .build(&config)?;
+/// assert_eq!(request.method(), "POST");
 /// assert_eq!(request.headers()["content-type"], "application/json");
 ///
 /// // A path that would leave the `/nomad` prefix is refused.
