@@ -68,6 +68,8 @@
 //!   speaks `http://` and `unix://` only.
 //! - `tracing`: reports each call through the [`tracing`](https://docs.rs/tracing) crate, never
 //!   with a token, password or key. Pulls in `tracing`.
+//! - `simd` (default): nomad-proto's `simd` feature: SIMD base64 for log-stream frames (the
+//!   `base64-simd` crate); without it the `base64` crate alone decodes them, more slowly.
 //! - `test-agent`: the `test_agent` module, a loopback Nomad test double for your tests (above).
 //!   Pulls in `tiny_http`, `serde_json`, `flate2`, `form_urlencoded` and `base64`.
 //!

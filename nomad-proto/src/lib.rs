@@ -25,9 +25,6 @@
 //! [`nomad-blocking`](https://docs.rs/nomad-blocking) crate for a ready client over ureq, or bring
 //! your own transport.
 //!
-//! ## Cargo features
-//! None: everything is always there, and nothing does I/O.
-//!
 //! ## Your own transport
 //! [`send`] runs an operation through any `FnOnce(http::Request<Vec<u8>>) ->
 //! Result<http::Response<Vec<u8>>, E>` and tells a build, transport or response failure apart
@@ -43,7 +40,9 @@
 //! `source()`), and text from the agent is shown with its control characters escaped: see
 //! [`error`].
 //!
-//! ## Features
+//! ## Cargo features
+//! Nothing in the crate does I/O, whatever the features.
+//!
 //! - `simd` (default): decodes log-stream frames with the `base64-simd` crate, which holds
 //!   `unsafe` SIMD code, with the `base64` crate deciding whatever it rejects. Without it the
 //!   `base64` crate alone decodes them: the same lines and errors, more slowly (see the

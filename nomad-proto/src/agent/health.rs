@@ -99,7 +99,6 @@ impl GetHealth {
     }
     /// Lets the agent answer from its local view of the leader (`?stale=`), as Go's
     /// `QueryOptions.AllowStale` does.
-    #[must_use]
     pub fn stale(mut self, on: bool) -> Self {
         self.stale = on;
         self
