@@ -7,7 +7,7 @@ mod support;
 
 use nomad_blocking::proto::agent::{ListMembers, OPERATIONS};
 use nomad_blocking::test_agent::{Capability, TestAgent};
-use nomad_blocking::{Client, Config, Error, Transport, WithCallOptions};
+use nomad_blocking::{Client, Config, Error, WithCallOptions};
 
 const TOKEN: &str = "9f7e0c3a-token-very-secret";
 const PASSWORD: &str = "pw-very-secret";
@@ -133,7 +133,10 @@ fn secrets_never_appear_in_debug_or_display() {
     ]);
     let client = Client::builder().config(|b| b.env_lookup(lookup)).build().unwrap();
     assert_hidden("Client", &format!("{client:?}"));
-    assert_hidden("UreqTransport", &format!("{:?}", client.transport()));
+    assert_hidden(
+        "UreqTransport",
+        &format!("{:?}", client.transport_as::<nomad_blocking::UreqTransport>().unwrap()),
+    );
 
     // An agent error (403: the agent does not know this token).
     let err = client.agent().members().unwrap_err();

@@ -49,7 +49,13 @@ fn explicit_proxy_with_a_tls_agent() {
 #[test]
 fn the_default_policy_is_direct() {
     let c = Client::builder().address("http://127.0.0.1:4646").build().unwrap();
-    assert_eq!(c.transport().settings().proxy, ProxyPolicy::Direct);
+    assert_eq!(
+        c.transport_as::<nomad_blocking::UreqTransport>()
+            .unwrap()
+            .settings()
+            .proxy,
+        ProxyPolicy::Direct
+    );
     assert_eq!(ProxyPolicy::default(), ProxyPolicy::Direct);
 }
 
@@ -92,6 +98,6 @@ fn proxy_credentials_are_not_shown() {
         .proxy(policy)
         .build()
         .unwrap();
-    let shown = format!("{c:?} {:?}", c.transport());
+    let shown = format!("{c:?} {:?}", c.transport_as::<nomad_blocking::UreqTransport>().unwrap());
     assert!(!shown.contains("hunter2"), "{shown}");
 }

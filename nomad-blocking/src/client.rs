@@ -1,24 +1,31 @@
 //! The blocking [`Client`]: its runners for any nomad-proto operation ([`Client::call`],
-//! [`Client::open`], [`Client::stream`]) and its [`ClientBuilder`]. The named agent methods are
-//! in the agent module ([`Client::agent`]).
+//! [`Client::open`], [`Client::stream`], [`Client::stream_until`]) and its [`ClientBuilder`]. The
+//! named agent methods are in the agent module ([`Client::agent`]).
 
+use std::any::Any;
 use std::io::{Cursor, Read};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nomad_proto::agent::LogStreamRequest;
-use nomad_proto::http::StatusCode;
-use nomad_proto::{Config, ConfigBuilder, Endpoint};
+use nomad_proto::http::{Request, StatusCode};
+use nomad_proto::{Config, ConfigBuilder, Endpoint, Secret};
 
 use crate::error::{Error, SetupError, TransportError};
-use crate::stream::LogStream;
+use crate::stream::{Deadline, LogStream};
+use crate::trace::{CallTrace, StreamTrace};
 use crate::transport::{BodyReader, ProxyPolicy, Transport, TransportSettings, UreqTransport};
 
 /// How much of a streamed body that is not a 200 is read for the operation's status check.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
-/// A blocking Nomad client. Cheap to clone (an `Arc`), `Send + Sync` when its transport is, and
-/// meant to be shared: clones share the connection pool.
+/// A blocking Nomad client. Cheap to clone (an `Arc`), `Send + Sync`, and meant to be shared:
+/// clones share the connection pool.
+///
+/// It is one type whatever its transport, the default ureq one ([`Client::from_env`],
+/// [`Client::builder`]) or any [`Transport`] of your own, closures included
+/// ([`Client::with_transport`]): a function of yours that takes a `&Client` runs against a real
+/// agent and, in its unit tests, against canned answers.
 ///
 /// ```no_run
 /// let client = nomad_blocking::Client::from_env()?; // NOMAD_ADDR, NOMAD_TOKEN, NOMAD_CACERT, …
@@ -27,39 +34,66 @@ const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 /// }
 /// # Ok::<(), nomad_blocking::Error>(())
 /// ```
-pub struct Client<T = UreqTransport> {
-    inner: Arc<Inner<T>>,
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner<dyn Shared>>,
 }
 
-struct Inner<T> {
+struct Inner<T: ?Sized> {
     config: Config,
     transport: T,
 }
 
-impl<T> Clone for Client<T> {
-    fn clone(&self) -> Self {
-        Client {
-            inner: Arc::clone(&self.inner),
-        }
+/// What the client needs of its transport besides [`Transport`]: a way back to the concrete
+/// type ([`Client::transport_as`]) and its name (for `Debug`; a closure has no `Debug`).
+trait Shared: Transport + Send + Sync + 'static {
+    fn as_transport(&self) -> &(dyn Transport + Send + Sync);
+    fn as_any(&self) -> &dyn Any;
+    fn type_name(&self) -> &'static str;
+}
+
+impl<T: Transport + Send + Sync + 'static> Shared for T {
+    fn as_transport(&self) -> &(dyn Transport + Send + Sync) {
+        self
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn type_name(&self) -> &'static str {
+        crate::trace::op_name::<T>()
     }
 }
 
-impl<T> std::fmt::Debug for Client<T> {
+impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("address", &self.inner.config.address().to_string())
-            .field("config", &self.inner.config)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("Client");
+        d.field("address", &self.inner.config.address().to_string())
+            .field("config", &self.inner.config);
+        match self.transport_as::<UreqTransport>() {
+            Some(ureq) => d.field("transport", ureq),
+            None => d.field("transport", &self.inner.transport.type_name()),
+        };
+        d.finish()
     }
 }
 
-impl Client<UreqTransport> {
+impl Client {
     /// A client for `config` with the default transport settings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Setup`] when the TLS files cannot be read or do not hold what they should, or
+    /// the address cannot be served (see [`ClientBuilder::build`]).
     pub fn new(config: Config) -> Result<Self, Error> {
         ClientBuilder::from_config(config).build()
     }
 
     /// A client configured from the `NOMAD_*` environment, as the `nomad` CLI is.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Build`] for a variable that does not parse (an address, `NOMAD_SKIP_VERIFY`, a
+    /// token that cannot go in a header), [`Error::Setup`] as for [`Client::new`].
     pub fn from_env() -> Result<Self, Error> {
         Client::new(Config::from_env()?)
     }
@@ -68,14 +102,28 @@ impl Client<UreqTransport> {
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
-}
 
-impl<T: Transport> Client<T> {
-    /// A client that sends through `transport` (any `Fn(Request) -> Result<Response, E>` works).
-    pub fn with_transport(config: Config, transport: T) -> Self {
-        Client {
-            inner: Arc::new(Inner { config, transport }),
-        }
+    /// A client that sends through `transport`: a [`UreqTransport`] you built, a transport of
+    /// your own, or any `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>` closure (for tests
+    /// with canned answers). The client is the same type whatever the transport.
+    ///
+    /// ```
+    /// use nomad_blocking::{http, Client, Config};
+    ///
+    /// fn server_count(client: &Client) -> Result<usize, nomad_blocking::Error> {
+    ///     Ok(client.agent().servers()?.len())
+    /// }
+    ///
+    /// let client = Client::with_transport(Config::default(), |_: http::Request<Vec<u8>>| {
+    ///     http::Response::builder().status(200).body(br#"["10.0.0.1:4647"]"#.to_vec())
+    /// });
+    /// assert_eq!(server_count(&client)?, 1);
+    /// # Ok::<(), nomad_blocking::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_transport<T: Transport + Send + Sync + 'static>(config: Config, transport: T) -> Self {
+        let inner: Arc<Inner<dyn Shared>> = Arc::new(Inner { config, transport });
+        Client { inner }
     }
 
     /// The connection settings.
@@ -84,8 +132,23 @@ impl<T: Transport> Client<T> {
     }
 
     /// The transport.
-    pub fn transport(&self) -> &T {
-        &self.inner.transport
+    pub fn transport(&self) -> &(dyn Transport + Send + Sync) {
+        self.inner.transport.as_transport()
+    }
+
+    /// The transport as its concrete type `T`, if it is one: e.g. the [`UreqTransport`] of a
+    /// client made by [`ClientBuilder::build`], for its [`settings`](UreqTransport::settings).
+    ///
+    /// ```
+    /// use nomad_blocking::{Client, ProxyPolicy, UreqTransport};
+    ///
+    /// let client = Client::builder().address("http://127.0.0.1:4646").build()?;
+    /// let ureq = client.transport_as::<UreqTransport>().expect("the default transport");
+    /// assert_eq!(ureq.settings().proxy, ProxyPolicy::Direct);
+    /// # Ok::<(), nomad_blocking::Error>(())
+    /// ```
+    pub fn transport_as<T: Transport + 'static>(&self) -> Option<&T> {
+        self.inner.transport.as_any().downcast_ref::<T>()
     }
 
     /// Runs any nomad-proto operation: build, send, parse.
@@ -101,9 +164,29 @@ impl<T: Transport> Client<T> {
     /// let err = client.call(&ListMembers::new().region("eu")).unwrap_err();
     /// assert!(err.is_permission_denied());
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Build`] when the request cannot be built (nothing is sent),
+    /// [`Error::Transport`] when it gets no complete answer, [`Error::Response`] when the agent
+    /// answers with an error status or a body that does not decode.
     pub fn call<E: Endpoint>(&self, op: &E) -> Result<E::Output, Error> {
         let request = op.to_request(&self.inner.config)?;
-        let response = self.inner.transport.send(request)?;
+        let trace = CallTrace::start::<E>(&request);
+        let result = self.send_and_parse(op, request, &trace);
+        trace.finish(&result);
+        result
+    }
+
+    #[inline]
+    fn send_and_parse<E: Endpoint>(
+        &self,
+        op: &E,
+        request: Request<Vec<u8>>,
+        trace: &CallTrace,
+    ) -> Result<E::Output, Error> {
+        let response = trace.in_scope(|| self.inner.transport.send(request))?;
+        trace.answered(response.status(), Some(response.body().len()));
         Ok(op.parse_response(response)?)
     }
 
@@ -138,9 +221,30 @@ impl<T: Transport> Client<T> {
     /// assert!(error.is_not_found());
     /// # Ok::<(), nomad_blocking::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::call`]: [`Error::Build`], [`Error::Transport`] (before the body is handed
+    /// over; later failures are the reader's `io::Error`s), [`Error::Response`] for a status the
+    /// operation refuses.
     pub fn open<E: Endpoint>(&self, op: &E) -> Result<BodyReader, Error> {
         let request = op.to_request(&self.inner.config)?;
-        let (parts, mut body) = self.inner.transport.send_streaming(request)?.into_parts();
+        let trace = CallTrace::start::<E>(&request);
+        let result = self.open_request(op, request, &trace);
+        trace.finish(&result);
+        result
+    }
+
+    /// Sends `request` (built from `op`) for a streamed answer and checks its status.
+    fn open_request<E: Endpoint>(
+        &self,
+        op: &E,
+        request: Request<Vec<u8>>,
+        trace: &CallTrace,
+    ) -> Result<BodyReader, Error> {
+        let response = trace.in_scope(|| self.inner.transport.send_streaming(request))?;
+        let (parts, mut body) = response.into_parts();
+        trace.answered(parts.status, None);
         if parts.status == StatusCode::OK {
             return Ok(body);
         }
@@ -154,18 +258,125 @@ impl<T: Transport> Client<T> {
 
     /// Opens a log stream for any [`LogStreamRequest`] ([`nomad_proto::agent::Monitor`],
     /// [`nomad_proto::agent::MonitorExport`]): [`Client::open`], then the operation's decoder.
+    /// It runs until the agent ends it, [`StopHandle::stop`](crate::StopHandle::stop) is called,
+    /// or it is dropped; [`Client::stream_for`] ends it after a while.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::open`]. Errors after the stream started are items of the [`LogStream`].
     pub fn stream<R: LogStreamRequest>(&self, op: &R) -> Result<LogStream, Error> {
-        Ok(LogStream::new(self.open(op)?, op.decoder()))
+        self.stream_with(op, None)
+    }
+
+    /// Opens a log stream that ends cleanly (the iterator returns `None`, as after
+    /// [`StopHandle::stop`](crate::StopHandle::stop)) at `deadline`, however quiet the stream:
+    /// the deadline bounds the request itself (the transport is told through a [`Deadline`]
+    /// request extension, which the ureq transport turns into the call's overall timeout), so a
+    /// plain stream with no heartbeats ends on time too. If the agent has not answered by then
+    /// (an agent sends the status of a plain stream with its first log bytes), the stream ends
+    /// at once, empty. A connect that hangs still fails as a connect timeout, just before the
+    /// deadline.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::stream`]; a timeout that fires before the deadline (connecting, or the
+    /// per-read timeout of a framed stream whose heartbeats stopped) stays an error.
+    pub fn stream_until<R: LogStreamRequest>(&self, op: &R, deadline: Instant) -> Result<LogStream, Error> {
+        self.stream_with(op, Some(deadline))
+    }
+
+    /// [`Client::stream_until`] `now + duration`: the stream ends cleanly after `duration`.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use nomad_blocking::proto::agent::Monitor;
+    ///
+    /// // Tail the agent's logs for 3 seconds.
+    /// let client = nomad_blocking::Client::from_env()?;
+    /// for line in client.stream_for(&Monitor::new(), Duration::from_secs(3))? {
+    ///     println!("{}", line?.text);
+    /// }
+    /// # Ok::<(), nomad_blocking::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::stream_until`].
+    pub fn stream_for<R: LogStreamRequest>(&self, op: &R, duration: Duration) -> Result<LogStream, Error> {
+        let now = Instant::now();
+        // A duration too large for the clock is no deadline.
+        match now.checked_add(duration) {
+            Some(deadline) => self.stream_until(op, deadline),
+            None => self.stream(op),
+        }
+    }
+
+    fn stream_with<R: LogStreamRequest>(&self, op: &R, deadline: Option<Instant>) -> Result<LogStream, Error> {
+        let mut request = op.to_request(&self.inner.config)?;
+        if let Some(deadline) = deadline {
+            request.extensions_mut().insert(Deadline::at(deadline));
+        }
+        let plain = op.format() == nomad_proto::stream::StreamFormat::Plain;
+        let (method, path, query) = (
+            request.method().clone(),
+            request.uri().path().to_owned(),
+            request.uri().query().map(str::to_owned),
+        );
+        let trace = CallTrace::start::<R>(&request);
+        let opened = self.open_request(op, request, &trace);
+        let reached = |d: &Instant| Instant::now() >= *d;
+        let body = match opened {
+            Ok(body) => Some(body),
+            // No answer by the deadline (a plain stream's status comes with its first bytes):
+            // a clean, empty end.
+            Err(Error::Transport(ref t))
+                if matches!(t.kind(), crate::TransportErrorKind::Timeout(_))
+                    && deadline.as_ref().is_some_and(reached) =>
+            {
+                None
+            }
+            Err(e) => {
+                let failed = Err(e);
+                trace.finish(&failed);
+                return failed;
+            }
+        };
+        trace.finish(&Ok::<(), Error>(()));
+        let stream_trace = StreamTrace::open::<R>(method.as_str(), &path, query.as_deref(), plain, deadline);
+        let stream = match body {
+            Some(body) => LogStream::new(body, op.decoder()),
+            None => LogStream::ended(op.decoder()),
+        };
+        Ok(stream
+            .with_deadline(deadline)
+            .with_log_json(op.log_json())
+            .with_trace(stream_trace))
     }
 }
 
-/// Builds a [`Client`] with the ureq transport: connection settings (see
-/// [`nomad_proto::ConfigBuilder`]) plus timeouts, body limit and proxy.
+/// Builds a [`Client`] with the ureq transport: every connection setting of
+/// [`nomad_proto::ConfigBuilder`] under the same name, plus timeouts, body limit and proxy.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let client = nomad_blocking::Client::builder()
+///     .address("https://10.0.0.5:4646")
+///     .token("9f5a0c1e-b7d2-4c53-a1e8-3f6d2b9c7a10")
+///     .region("eu-west")
+///     .namespace("web")
+///     .tls_server_name("server.eu-west.nomad")
+///     .call_timeout(Some(Duration::from_secs(20)))
+///     .build()?;
+/// assert_eq!(client.config().region(), Some("eu-west"));
+/// # Ok::<(), nomad_blocking::Error>(())
+/// ```
 #[derive(Debug, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
     config: Option<Config>,
     builder: ConfigBuilder,
-    /// True once a connection setting was edited (`config`, `env`, `address`, `token`).
+    /// True once a connection setting was edited (`config`, `env`, `address`, `token`, …).
     edited: bool,
     settings: TransportSettings,
 }
@@ -179,27 +390,72 @@ impl ClientBuilder {
         }
     }
 
-    /// Edits the connection settings. Not combinable with [`ClientBuilder::from_config`] (set them
-    /// on that `Config` instead): [`ClientBuilder::build`] then fails rather than drop them.
+    /// Edits the connection settings with any [`ConfigBuilder`] method. Not combinable with
+    /// [`ClientBuilder::from_config`] (set them on that `Config` instead): [`ClientBuilder::build`]
+    /// then fails rather than drop them. The same holds for every connection setting below.
     pub fn config(mut self, f: impl FnOnce(ConfigBuilder) -> ConfigBuilder) -> Self {
         self.builder = f(self.builder);
         self.edited = true;
         self
     }
 
-    /// Reads unset connection settings from the process environment.
+    /// Reads unset connection settings from the process environment (`NOMAD_ADDR`,
+    /// `NOMAD_TOKEN`, …; see [`ConfigBuilder::env`]).
     pub fn env(self) -> Self {
         self.config(ConfigBuilder::env)
     }
 
-    /// The agent address (`http://…`, `https://…`, `unix://…`).
+    /// Reads unset connection settings through `lookup` instead of the process environment
+    /// (see [`ConfigBuilder::env_lookup`]): for tests, or settings kept elsewhere.
+    pub fn env_lookup(self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.config(|b| b.env_lookup(lookup))
+    }
+
+    /// The agent address (`http://…`, `https://…`, `unix://…`; see [`ConfigBuilder::address`]).
     pub fn address(self, address: impl Into<String>) -> Self {
         self.config(|b| b.address(address))
     }
 
-    /// The ACL token.
-    pub fn token(self, token: impl Into<nomad_proto::Secret>) -> Self {
+    /// The ACL token (see [`ConfigBuilder::token`]).
+    pub fn token(self, token: impl Into<Secret>) -> Self {
         self.config(|b| b.token(token))
+    }
+
+    /// No ACL token, even if the environment has one (see [`ConfigBuilder::without_token`]).
+    pub fn without_token(self) -> Self {
+        self.config(ConfigBuilder::without_token)
+    }
+
+    /// The region every request names (see [`ConfigBuilder::region`]).
+    pub fn region(self, region: impl Into<String>) -> Self {
+        self.config(|b| b.region(region))
+    }
+
+    /// The namespace every request names (see [`ConfigBuilder::namespace`]).
+    pub fn namespace(self, namespace: impl Into<String>) -> Self {
+        self.config(|b| b.namespace(namespace))
+    }
+
+    /// An extra header sent with every request (see [`ConfigBuilder::header`]).
+    pub fn header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config(|b| b.header(name, value))
+    }
+
+    /// HTTP basic auth, as `NOMAD_HTTP_AUTH` (see [`ConfigBuilder::basic_auth`]).
+    pub fn basic_auth(self, user: impl Into<String>, password: Option<String>) -> Self {
+        self.config(|b| b.basic_auth(user, password))
+    }
+
+    /// The name the agent's certificate is checked against, as `NOMAD_TLS_SERVER_NAME` (see
+    /// [`ConfigBuilder::tls_server_name`]).
+    pub fn tls_server_name(self, name: impl Into<String>) -> Self {
+        self.config(|b| b.tls_server_name(name))
+    }
+
+    /// Turns TLS certificate verification off, as `NOMAD_SKIP_VERIFY` (see
+    /// [`ConfigBuilder::skip_verify`]). Only for tests against throwaway agents.
+    pub fn skip_verify(self, skip: bool) -> Self {
+        self.config(|b| b.skip_verify(skip))
     }
 
     /// Connect timeout (default 10 s; `None`: none).
@@ -252,13 +508,20 @@ impl ClientBuilder {
     }
 
     /// Validates the settings, reads TLS files, and builds the client.
-    pub fn build(self) -> Result<Client<UreqTransport>, Error> {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Build`] for a connection setting that does not parse (address, token, header,
+    /// an environment variable); [`Error::Setup`] for a TLS file that cannot be read or does not
+    /// hold what it should, an invalid transport setting (proxy URL, server name), or
+    /// connection settings edited on top of [`ClientBuilder::from_config`].
+    pub fn build(self) -> Result<Client, Error> {
         let config = match self.config {
             Some(_) if self.edited => {
                 return Err(SetupError::InvalidSetting {
                     setting: "config",
-                    reason: "ClientBuilder::from_config cannot be combined with address/token/env/config: \
-                             set those on the Config"
+                    reason: "ClientBuilder::from_config cannot be combined with connection settings \
+                             (address, token, env, config, …): set those on the Config"
                         .into(),
                 }
                 .into())
@@ -271,10 +534,10 @@ impl ClientBuilder {
     }
 }
 
-// The default client is Send + Sync + Clone: checked at compile time.
+// The client is Send + Sync + Clone: checked at compile time.
 const _: fn() = || {
     fn check<T: Send + Sync + Clone>() {}
-    check::<Client<UreqTransport>>();
+    check::<Client>();
 };
 
 #[cfg(test)]
@@ -288,7 +551,7 @@ mod tests {
     use super::{Client, ERROR_BODY_LIMIT};
 
     /// A client whose transport answers every request with `status` and `body`.
-    fn answering(status: u16, body: Vec<u8>) -> Client<impl crate::Transport> {
+    fn answering(status: u16, body: Vec<u8>) -> Client {
         Client::with_transport(Config::default(), move |_: Request<Vec<u8>>| {
             Response::builder().status(status).body(body.clone())
         })

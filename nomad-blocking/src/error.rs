@@ -28,9 +28,22 @@ pub enum Error {
     Response(#[from] ResponseError),
     /// A response body could not be written to the caller's destination (e.g. the file a
     /// profile is streamed to, see [`crate::Agent::write_profile`]). The agent's answer was
-    /// fine.
-    #[error("cannot write the response body to its destination")]
-    Write(#[source] io::Error),
+    /// fine. The message states the I/O error's reason; the error itself is the field (it is
+    /// not also the [`source`](std::error::Error::source), so that an error-chain report shows
+    /// the reason once).
+    #[error("cannot write the response body to its destination: {}", io_reason(.0))]
+    Write(io::Error),
+    /// [`LogStream::records`](crate::LogStream::records) on a stream opened without
+    /// `log_json(true)`: its lines are text, not hclog JSON records. Nothing was read.
+    #[error(
+        "this stream was opened without log_json(true), so its lines are text, not JSON records: \
+         ask for JSON with `Monitor::log_json(true)`, or read the lines as text"
+    )]
+    NotJson,
+    /// The operating system's random number generator failed (see
+    /// [`generate_gossip_key`](crate::generate_gossip_key)).
+    #[error("cannot get random bytes from the operating system: {}", io_reason(.0))]
+    Random(io::Error),
 }
 
 impl Error {
@@ -117,22 +130,22 @@ impl From<StreamError> for Error {
 }
 
 /// The client could not be configured.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Display` states the reason on one line (`cannot read CA certificate `/etc/ca.pem`: no such
+/// file or directory`); an underlying I/O error is reachable with [`SetupError::io_error`].
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum SetupError {
     /// A TLS file could not be read.
-    #[error("cannot read {what} `{path}`")]
     ReadFile {
         /// What the file is for (`CA certificate`, `client key`, …).
         what: &'static str,
         /// The path.
         path: String,
-        /// The I/O error.
-        #[source]
+        /// The I/O error (its reason is part of the message).
         source: io::Error,
     },
     /// A TLS file does not hold what it should.
-    #[error("invalid {what} `{path}`: {reason}")]
     InvalidPem {
         /// What the file is for.
         what: &'static str,
@@ -142,7 +155,6 @@ pub enum SetupError {
         reason: String,
     },
     /// An invalid transport setting (such as a proxy URL).
-    #[error("invalid setting `{setting}`: {reason}")]
     InvalidSetting {
         /// The setting.
         setting: &'static str,
@@ -151,13 +163,41 @@ pub enum SetupError {
     },
     /// The loopback test agent (feature `test-agent`) could not start: it could not listen, or
     /// what it was asked to run cannot be (e.g. a cluster whose leader is down).
-    #[error("the test agent cannot start")]
     TestAgentStart {
-        /// Why (`InvalidInput` for a plan that cannot run).
-        #[source]
+        /// Why (`InvalidInput` for a plan that cannot run; its reason is part of the message).
         source: io::Error,
     },
 }
+
+impl SetupError {
+    /// The I/O error behind a [`SetupError::ReadFile`] or a [`SetupError::TestAgentStart`] (for
+    /// its [`kind`](io::Error::kind) or [`raw_os_error`](io::Error::raw_os_error)).
+    pub fn io_error(&self) -> Option<&io::Error> {
+        match self {
+            SetupError::ReadFile { source, .. } | SetupError::TestAgentStart { source } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+// Written by hand rather than derived: thiserror makes a field named `source` the error's
+// `source()`, and its reason, already in the message, would then show twice in a chain report.
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetupError::ReadFile { what, path, source } => {
+                write!(f, "cannot read {what} `{path}`: {}", io_reason(source))
+            }
+            SetupError::InvalidPem { what, path, reason } => write!(f, "invalid {what} `{path}`: {reason}"),
+            SetupError::InvalidSetting { setting, reason } => write!(f, "invalid setting `{setting}`: {reason}"),
+            SetupError::TestAgentStart { source } => {
+                write!(f, "the test agent cannot start: {}", io_reason(source))
+            }
+        }
+    }
+}
+
+impl std::error::Error for SetupError {}
 
 /// Which timeout fired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,9 +316,15 @@ impl fmt::Display for TransportErrorKind {
 
 /// A request did not get a complete HTTP answer.
 ///
-/// `Display` names the agent (when the transport knows it) and what went wrong, e.g.
-/// `unix:///run/nomad/api.sock: cannot connect to the agent`; the underlying error (an OS error,
-/// the TLS alert) is its [`source`](std::error::Error::source).
+/// `Display` is one line: the agent (when the transport knows it), what went wrong, and why, as
+/// the OS or the TLS library said it, e.g.
+/// `http://127.0.0.1:4646: cannot connect to the agent: connection refused` or
+/// `unix:///run/nomad/api.sock: cannot connect to the agent: no such file or directory`.
+///
+/// A reason that is part of the message is not also returned by
+/// [`source`](std::error::Error::source), so an error-chain report (anyhow's `{:#}`) shows it
+/// once; the underlying error stays reachable with [`TransportError::underlying`] and
+/// [`TransportError::io_error`].
 #[derive(Debug)]
 pub struct TransportError {
     kind: TransportErrorKind,
@@ -287,7 +333,8 @@ pub struct TransportError {
 }
 
 impl TransportError {
-    /// An error of `kind` caused by `source`.
+    /// An error of `kind` caused by `source` (whose message becomes the reason `Display` states).
+    #[must_use]
     pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         TransportError {
             kind,
@@ -297,6 +344,7 @@ impl TransportError {
     }
 
     /// An error of `kind` with no further cause.
+    #[must_use]
     pub fn from_kind(kind: TransportErrorKind) -> Self {
         TransportError {
             kind,
@@ -307,6 +355,7 @@ impl TransportError {
 
     /// Wraps any error from a custom transport ([`TransportErrorKind::Other`]); a
     /// `TransportError` passes through unchanged.
+    #[must_use]
     pub fn other(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         let boxed: Box<dyn std::error::Error + Send + Sync> = error.into();
         match boxed.downcast::<TransportError>() {
@@ -324,13 +373,13 @@ impl TransportError {
     /// from the I/O error's kind.
     pub(crate) fn from_io(error: io::Error) -> Self {
         let kind = error.kind();
-        match error.into_inner() {
-            Some(inner) => match inner.downcast::<TransportError>() {
-                Ok(t) => *t,
-                Err(other) => TransportError::new(TransportErrorKind::from_io_kind(kind), other),
-            },
-            None => TransportError::from_kind(TransportErrorKind::from_io_kind(kind)),
+        if error.get_ref().is_some_and(|inner| inner.is::<TransportError>()) {
+            if let Some(Ok(t)) = error.into_inner().map(|inner| inner.downcast::<TransportError>()) {
+                return *t;
+            }
+            return TransportError::from_kind(TransportErrorKind::from_io_kind(kind));
         }
+        TransportError::new(TransportErrorKind::from_io_kind(kind), error)
     }
 
     /// What went wrong.
@@ -345,9 +394,87 @@ impl TransportError {
     }
 
     /// Names the agent address the request went to (shown by `Display`).
+    #[must_use]
     pub fn at(mut self, agent: impl Into<String>) -> Self {
         self.agent = Some(agent.into());
         self
+    }
+
+    /// The error this one was made from, as the transport gave it (a `ureq::Error`, an
+    /// [`io::Error`], a custom transport's error), whether or not `source()` returns it.
+    pub fn underlying(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
+
+    /// The I/O error behind this one, if there is one (for its [`io::Error::kind`] or
+    /// [`io::Error::raw_os_error`], e.g. `ECONNREFUSED`).
+    pub fn io_error(&self) -> Option<&io::Error> {
+        let source = self.source.as_deref()?;
+        if let Some(io) = source.downcast_ref::<io::Error>() {
+            return Some(io);
+        }
+        match source.downcast_ref::<ureq::Error>()? {
+            ureq::Error::Io(io) | ureq::Error::Decompress(_, io) => Some(io),
+            _ => None,
+        }
+    }
+
+    /// The reason `Display` appends after the kind, and whether it came from the source's own
+    /// message (then `source()` skips the source). Transports' own errors (ureq, I/O) add
+    /// nothing to a kind that says it all already (a timeout's phase, a TLS problem, a body
+    /// limit).
+    fn reason(&self) -> Option<String> {
+        let source = self.source.as_deref()?;
+        let said = matches!(
+            self.kind,
+            TransportErrorKind::Timeout(_) | TransportErrorKind::Tls(_) | TransportErrorKind::BodyTooLarge { .. }
+        );
+        if let Some(error) = source.downcast_ref::<ureq::Error>() {
+            return if said { None } else { ureq_reason(error) };
+        }
+        if let Some(io) = source.downcast_ref::<io::Error>() {
+            return if said { None } else { Some(io_reason(io)) };
+        }
+        Some(source.to_string())
+    }
+}
+
+/// What a ureq error says beyond its kind, in words.
+fn ureq_reason(error: &ureq::Error) -> Option<String> {
+    Some(match error {
+        ureq::Error::Io(io) => io_reason(io),
+        ureq::Error::Protocol(p) => p.to_string(),
+        ureq::Error::Decompress(what, io) => format!("{what} decompression failed: {}", io_reason(io)),
+        ureq::Error::ConnectProxyFailed(m) => format!("the proxy refused the tunnel: {m}"),
+        other => other.to_string(),
+    })
+}
+
+/// An I/O error's reason as the OS states it, without the `(os error N)` suffix
+/// (`connection refused`, `no such file or directory`), or the message of the error it wraps.
+pub(crate) fn io_reason(error: &io::Error) -> String {
+    if let Some(code) = error.raw_os_error() {
+        let text = error.to_string();
+        let suffix = format!(" (os error {code})");
+        return lower_first(text.strip_suffix(suffix.as_str()).unwrap_or(&text));
+    }
+    match error.get_ref() {
+        Some(inner) => match inner.downcast_ref::<ureq::Error>() {
+            Some(u) => ureq_reason(u).unwrap_or_else(|| u.to_string()),
+            None => inner.to_string(),
+        },
+        None => error.kind().to_string(),
+    }
+}
+
+/// `Connection refused` → `connection refused`; `TLS …` and other acronyms stay as they are.
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => {
+            first.to_lowercase().chain(text[first.len_utf8()..].chars()).collect()
+        }
+        _ => text.to_owned(),
     }
 }
 
@@ -356,12 +483,22 @@ impl fmt::Display for TransportError {
         if let Some(agent) = &self.agent {
             write!(f, "{agent}: ")?;
         }
-        fmt::Display::fmt(&self.kind, f)
+        fmt::Display::fmt(&self.kind, f)?;
+        if let Some(reason) = self.reason() {
+            write!(f, ": {reason}")?;
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for TransportError {
+    /// The cause behind the reason `Display` states: `None` for the transports' own errors (the
+    /// message says it all), the next error in the chain for a custom transport's error.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        let source = self.source.as_deref()?;
+        if source.is::<ureq::Error>() || source.is::<io::Error>() {
+            return None;
+        }
+        source.source()
     }
 }

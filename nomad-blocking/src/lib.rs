@@ -23,7 +23,15 @@
 //!   gzip, explicit timeouts and body limit, no redirects, no proxy unless asked) and by any
 //!   closure `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>`.
 //! - [`Error`] says which side failed: [`Error::Build`], [`Error::Setup`], [`Error::Transport`],
-//!   [`Error::Response`], or [`Error::Write`] (the destination of a streamed profile).
+//!   [`Error::Response`], or [`Error::Write`] (the destination of a streamed profile). Its
+//!   `Display` states the reason on one line.
+//! - [`LogStream`] iterates a live log stream; [`Client::stream_for`] ends one cleanly after a
+//!   while, however quiet it is.
+//! - With the `tracing` feature (on by default), every call is a `nomad_call` span with an event
+//!   (operation, method, path, status, duration, sizes), and log streams log their open and end,
+//!   all with the target `nomad_blocking`. No token, password, gossip key or query value is ever
+//!   recorded, and without a subscriber it costs nothing measurable.
+//! - [`generate_gossip_key`] makes a gossip encryption key from the OS's random number generator.
 //!
 //! ## Testing your code against a test agent
 //!
@@ -66,12 +74,12 @@
 //!   mTLS (`NOMAD_CLIENT_CERT`, `NOMAD_CLIENT_KEY`), `NOMAD_TLS_SERVER_NAME` and
 //!   `NOMAD_SKIP_VERIFY`. Pulls in `rustls`, `ring` and `webpki-roots`. Without it the client
 //!   speaks `http://` and `unix://` only.
-//! - `tracing`: reports each call through the [`tracing`](https://docs.rs/tracing) crate, never
-//!   with a token, password or key. Pulls in `tracing`.
+//! - `tracing` (default): reports each call through the [`tracing`](https://docs.rs/tracing)
+//!   crate, never with a token, password or key. Pulls in `tracing` and `tracing-core`.
 //! - `simd` (default): nomad-proto's `simd` feature: SIMD base64 for log-stream frames (the
 //!   `base64-simd` crate); without it the `base64` crate alone decodes them, more slowly.
 //! - `test-agent`: the `test_agent` module, a loopback Nomad test double for your tests (above).
-//!   Pulls in `tiny_http`, `serde_json`, `flate2`, `form_urlencoded` and `base64`.
+//!   Pulls in `tiny_http`, `serde`, `serde_json`, `flate2` and `form_urlencoded`.
 //!
 //! On docs.rs, each item that needs a feature is marked with its name.
 //!
@@ -81,6 +89,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
+#![deny(clippy::missing_errors_doc, clippy::return_self_not_must_use)]
 
 pub use nomad_proto as proto;
 pub use nomad_proto::http;
@@ -90,16 +100,17 @@ mod agent;
 mod client;
 mod error;
 mod stream;
+mod trace;
 mod transport;
 
 #[cfg(feature = "test-agent")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-agent")))]
 pub mod test_agent;
 
-pub use agent::Agent;
+pub use agent::{generate_gossip_key, Agent};
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, SetupError, TimeoutKind, TlsProblem, TransportError, TransportErrorKind};
-pub use stream::{LogStream, StopHandle};
+pub use stream::{Deadline, LogStream, StopHandle};
 pub use transport::{BodyReader, ProxyPolicy, Transport, TransportSettings, UreqTransport};
 
 /// This crate's README (what crates.io shows), its examples compiled and run as doc tests. One

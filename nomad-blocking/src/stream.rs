@@ -1,28 +1,65 @@
-//! Live log streams as iterators.
+//! Live log streams as iterators, and the deadline that ends one on time.
 
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use nomad_proto::stream::{LogDecoder, LogLine, LogLineRef, LogRecord};
 
-use crate::error::{Error, TransportError};
+use crate::error::{Error, TransportError, TransportErrorKind};
+use crate::trace::{End, StreamTrace};
 use crate::transport::BodyReader;
 
 const READ_CHUNK: usize = 16 * 1024;
 
+/// A request extension: the moment a streamed answer must end by ([`Client::stream_until`]
+/// sets it). A transport that honours it bounds the request's total time by it (the ureq
+/// transport makes it the call's overall timeout, and keeps the connect timeout just short of
+/// it), so that a quiet stream cannot block a read past it; the [`LogStream`] then ends cleanly.
+/// A transport that ignores it still sees its stream end at the first read after the deadline.
+///
+/// [`Client::stream_until`]: crate::Client::stream_until
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    /// The deadline `at`.
+    #[must_use]
+    pub fn at(at: Instant) -> Self {
+        Deadline(at)
+    }
+
+    /// When it is.
+    #[must_use]
+    pub fn instant(&self) -> Instant {
+        self.0
+    }
+
+    /// The time left until it (zero once it passed).
+    #[must_use]
+    pub fn remaining(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+}
+
 /// Stops a [`LogStream`] from another thread. The stream notices before its next read, which
-/// comes at the latest with the agent's next heartbeat (about a second on framed streams).
+/// comes at the latest with the agent's next heartbeat (about a second on framed streams; a
+/// plain stream reads again only when log bytes arrive: to end one on time, open it with
+/// [`Client::stream_until`](crate::Client::stream_until)).
 #[derive(Clone, Debug, Default)]
 pub struct StopHandle(Arc<AtomicBool>);
 
 impl StopHandle {
     /// Asks the stream to end; its iterator then returns `None`.
     pub fn stop(&self) {
-        self.0.store(true, Ordering::Release);
+        if !self.0.swap(true, Ordering::AcqRel) {
+            crate::trace::stop_requested();
+        }
     }
     /// True once [`StopHandle::stop`] was called.
+    #[must_use]
     pub fn is_stopped(&self) -> bool {
         self.0.load(Ordering::Acquire)
     }
@@ -31,14 +68,20 @@ impl StopHandle {
 /// A live log stream: an iterator of log lines that holds constant memory however long the agent
 /// streams.
 ///
-/// It ends (`None`) when the agent closes the stream, when [`StopHandle::stop`] is called, or
-/// after an error. A stream cut off mid-frame, a garbage frame, or an error the agent appended
-/// after streaming started is an `Err` item, then the end. Dropping it closes the connection.
+/// It ends (`None`) when the agent closes the stream, when [`StopHandle::stop`] is called, at the
+/// deadline it was opened with ([`Client::stream_for`](crate::Client::stream_for)), or after an
+/// error. A stream cut off mid-frame, a garbage frame, or an error the agent appended after
+/// streaming started is an `Err` item, then the end. Dropping it closes the connection.
 pub struct LogStream {
     reader: BodyReader,
     decoder: LogDecoder,
     buf: Vec<u8>,
     stop: StopHandle,
+    deadline: Option<Instant>,
+    /// Whether the stream was asked for JSON lines (`None`: unknown, made with `new`).
+    log_json: Option<bool>,
+    lines: u64,
+    trace: StreamTrace,
     at_eof: bool,
     done: bool,
 }
@@ -47,6 +90,8 @@ impl std::fmt::Debug for LogStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LogStream")
             .field("decoder", &self.decoder)
+            .field("deadline", &self.deadline)
+            .field("lines", &self.lines)
             .field("done", &self.done)
             .finish_non_exhaustive()
     }
@@ -54,30 +99,90 @@ impl std::fmt::Debug for LogStream {
 
 impl LogStream {
     /// Wraps a 200 response body.
+    #[must_use]
     pub fn new(reader: BodyReader, decoder: LogDecoder) -> Self {
         LogStream {
             reader,
             decoder,
             buf: vec![0; READ_CHUNK],
             stop: StopHandle::default(),
+            deadline: None,
+            log_json: None,
+            lines: 0,
+            trace: StreamTrace::none(),
             at_eof: false,
             done: false,
         }
     }
 
+    /// A stream that has ended already, with no line: its deadline passed before the agent
+    /// answered.
+    pub(crate) fn ended(decoder: LogDecoder) -> Self {
+        let mut stream = LogStream::new(Box::new(std::io::empty()), decoder);
+        stream.done = true;
+        stream
+    }
+
+    pub(crate) fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    pub(crate) fn with_log_json(mut self, json: bool) -> Self {
+        self.log_json = Some(json);
+        self
+    }
+
+    pub(crate) fn with_trace(mut self, trace: StreamTrace) -> Self {
+        self.trace = trace;
+        if self.done {
+            self.finish(End::Deadline, None);
+        }
+        self
+    }
+
     /// A handle that stops this stream from another thread.
+    #[must_use]
     pub fn stop_handle(&self) -> StopHandle {
         self.stop.clone()
     }
 
-    /// The decoder (frame and heartbeat counters).
+    /// The decoder (frame and heartbeat counters, bytes received).
     pub fn decoder(&self) -> &LogDecoder {
         &self.decoder
     }
 
-    /// The lines parsed as hclog JSON records (for streams requested with `log_json`).
+    /// The deadline the stream ends at, if it was opened with one
+    /// ([`Client::stream_until`](crate::Client::stream_until)).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// How many lines the stream has yielded so far.
+    pub fn line_count(&self) -> u64 {
+        self.lines
+    }
+
+    /// The lines parsed as hclog JSON records, for streams requested with `log_json(true)`.
+    ///
+    /// On a stream opened without it (whose lines are text), the first item is
+    /// [`Error::NotJson`], and the iterator ends there: nothing is read.
     pub fn records(self) -> impl Iterator<Item = Result<LogRecord, Error>> {
-        self.map(|line| line.and_then(|l| l.record().map_err(Error::from)))
+        let not_json = self.log_json == Some(false);
+        let mut stream = Some(self);
+        let mut said = false;
+        std::iter::from_fn(move || {
+            if not_json {
+                if said {
+                    return None;
+                }
+                said = true;
+                drop(stream.take());
+                return Some(Err(Error::NotJson));
+            }
+            let line = stream.as_mut()?.next()?;
+            Some(line.and_then(|l| l.record().map_err(Error::from)))
+        })
     }
 
     /// Calls `f` with each line until the stream ends or `f` returns
@@ -86,9 +191,9 @@ impl LogStream {
     /// forward lines and keep few of them ([`LogLineRef::into_owned`] makes a [`LogLine`]).
     ///
     /// It returns `Ok(())` when the stream ends (as the iterator would return `None`: the agent
-    /// closed it, or [`StopHandle::stop`] was called) or when `f` breaks. After a break, the
-    /// stream goes on where it stopped, with this method or the iterator. An error ends the
-    /// stream, as an `Err` item ends the iterator.
+    /// closed it, [`StopHandle::stop`] was called, or its deadline passed) or when `f` breaks.
+    /// After a break, the stream goes on where it stopped, with this method or the iterator. An
+    /// error ends the stream, as an `Err` item ends the iterator.
     ///
     /// ```no_run
     /// use std::ops::ControlFlow;
@@ -122,47 +227,46 @@ impl LogStream {
             loop {
                 match self.decoder.next_line_ref() {
                     Ok(Some(line)) => {
+                        self.lines += 1;
                         if f(line).is_break() {
                             return Ok(());
                         }
                     }
                     Ok(None) => break,
-                    Err(e) => {
-                        self.done = true;
-                        return Err(Error::from(e));
-                    }
+                    Err(e) => return Err(self.failed(Error::from(e))),
                 }
             }
             if self.at_eof {
                 match self.decoder.finish() {
                     Ok(Some(line)) => {
+                        self.lines += 1;
                         if f(line.as_line_ref()).is_break() {
                             return Ok(());
                         }
                         continue;
                     }
                     Ok(None) => {
-                        self.done = true;
+                        self.finish(End::Closed, None);
                         return Ok(());
                     }
-                    Err(e) => {
-                        self.done = true;
-                        return Err(Error::from(e));
-                    }
+                    Err(e) => return Err(self.failed(Error::from(e))),
                 }
             }
             if let Err(e) = self.read_more() {
-                self.done = true;
-                return Err(e);
+                return Err(self.failed(e));
             }
         }
     }
 
-    /// Reads the next piece of the body into the decoder. Sets `at_eof` at the end, and
-    /// `done` if the stream was stopped.
+    /// Reads the next piece of the body into the decoder. Sets `at_eof` at the end, and ends
+    /// the stream if it was stopped or its deadline passed.
     fn read_more(&mut self) -> Result<(), Error> {
         if self.stop.is_stopped() {
-            self.done = true;
+            self.finish(End::Stopped, None);
+            return Ok(());
+        }
+        if self.deadline_passed() {
+            self.finish(End::Deadline, None);
             return Ok(());
         }
         match self.reader.read(&mut self.buf) {
@@ -171,18 +275,48 @@ impl LogStream {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 if self.stop.is_stopped() {
-                    self.done = true;
+                    self.finish(End::Stopped, None);
                     return Ok(());
                 }
-                return Err(Error::Transport(TransportError::from_io(e)));
+                let error = TransportError::from_io(e);
+                // The transport bounded the request by the deadline: that timeout is the end.
+                if matches!(error.kind(), TransportErrorKind::Timeout(_)) && self.deadline_passed() {
+                    self.finish(End::Deadline, None);
+                    return Ok(());
+                }
+                return Err(Error::Transport(error));
             }
         }
         Ok(())
     }
 
-    fn fail(&mut self, error: Error) -> Option<Result<LogLine, Error>> {
+    fn deadline_passed(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Marks the stream done and logs why.
+    fn finish(&mut self, why: End, error: Option<&Error>) {
         self.done = true;
-        Some(Err(error))
+        self.trace.end(why, self.lines, self.decoder.bytes_pushed(), error);
+    }
+
+    /// Ends the stream with `error`, and hands it back.
+    fn failed(&mut self, error: Error) -> Error {
+        self.finish(End::Failed, Some(&error));
+        error
+    }
+
+    fn fail(&mut self, error: Error) -> Option<Result<LogLine, Error>> {
+        Some(Err(self.failed(error)))
+    }
+}
+
+impl Drop for LogStream {
+    fn drop(&mut self) {
+        if !self.done {
+            self.trace
+                .end(End::Dropped, self.lines, self.decoder.bytes_pushed(), None);
+        }
     }
 }
 
@@ -197,15 +331,21 @@ impl Iterator for LogStream {
                 return None;
             }
             match self.decoder.next_line() {
-                Ok(Some(line)) => return Some(Ok(line)),
+                Ok(Some(line)) => {
+                    self.lines += 1;
+                    return Some(Ok(line));
+                }
                 Ok(None) => {}
                 Err(e) => return self.fail(Error::from(e)),
             }
             if self.at_eof {
                 return match self.decoder.finish() {
-                    Ok(Some(line)) => Some(Ok(line)),
+                    Ok(Some(line)) => {
+                        self.lines += 1;
+                        Some(Ok(line))
+                    }
                     Ok(None) => {
-                        self.done = true;
+                        self.finish(End::Closed, None);
                         None
                     }
                     Err(e) => self.fail(Error::from(e)),
@@ -309,6 +449,28 @@ mod tests {
         };
         assert!(snippet.contains("permission denied"), "{snippet}");
         assert!(s.next().is_none());
+    }
+
+    #[test]
+    fn a_passed_deadline_ends_the_stream_before_its_next_read() {
+        // A transport that ignores the `Deadline` extension (here: a body in memory) still
+        // sees the stream end at the first read after the deadline.
+        let past = Instant::now();
+        let mut s = stream(FRAMED, StreamFormat::Framed, 4).with_deadline(Some(past));
+        assert!(s.next().is_none());
+        assert_eq!(s.line_count(), 0);
+
+        let future = Instant::now() + Duration::from_secs(60);
+        let s = stream(FRAMED, StreamFormat::Framed, 4).with_deadline(Some(future));
+        assert_eq!(s.map(Result::unwrap).count(), 4, "a deadline to come changes nothing");
+    }
+
+    #[test]
+    fn line_count_counts_the_lines_yielded_either_way() {
+        let mut s = stream(FRAMED, StreamFormat::Framed, 3);
+        s.next().unwrap().unwrap();
+        s.for_each_line(|_| ControlFlow::Continue(())).unwrap();
+        assert_eq!(s.line_count(), 4);
     }
 
     #[test]

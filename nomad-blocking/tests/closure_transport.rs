@@ -344,7 +344,13 @@ fn a_closure_error_is_error_transport_of_kind_other_keeping_the_cause() {
     assert_eq!(transport.kind(), &TransportErrorKind::Other);
     assert_eq!(err.status(), None);
     assert!(err.as_response().is_none());
-    let cause = std::error::Error::source(&err).expect("a cause");
+    // The cause is the reason the message states, once; the error itself stays reachable.
+    assert_eq!(err.to_string(), "transport failed: proxy tunnel closed");
+    assert!(
+        std::error::Error::source(&err).is_none(),
+        "its reason is in the message already"
+    );
+    let cause = transport.underlying().expect("the closure's error");
     assert!(cause.to_string().contains("proxy tunnel closed"), "{cause}");
 }
 

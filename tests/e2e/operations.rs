@@ -8,7 +8,6 @@ use std::path::Path;
 use nomad_blocking::http::StatusCode;
 use nomad_blocking::proto::agent::{OperationInfo, OPERATIONS};
 use nomad_blocking::test_agent::{Role, TestAgent};
-use nomad_blocking::Transport;
 
 /// A file of the workspace, by its path from the workspace root.
 fn workspace_file(path: &str) -> String {

@@ -100,15 +100,21 @@ fn starting_the_agent_composes_with_the_librarys_error() {
 
 #[cfg(unix)]
 #[test]
-fn an_agent_that_cannot_listen_is_a_setup_error_with_the_io_error_as_source() {
+fn an_agent_that_cannot_listen_is_a_setup_error_that_says_why() {
     let path = std::path::Path::new("/nonexistent-directory-for-the-test-agent/api.sock");
     let err = TestAgent::builder().start_unix(path).unwrap_err();
     let Error::Setup(SetupError::TestAgentStart { source }) = &err else {
         panic!("{err:?}");
     };
     assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
-    let shown = std::error::Error::source(&err).expect("a source");
-    assert!(shown.to_string().contains("No such file"), "{shown}");
+    // The OS reason is in the message, once; the io::Error stays reachable.
+    assert!(err.to_string().contains("no such file"), "{err}");
+    assert!(std::error::Error::source(&err).is_none());
+    let Error::Setup(setup) = &err else { unreachable!() };
+    assert_eq!(
+        setup.io_error().map(std::io::Error::kind),
+        Some(std::io::ErrorKind::NotFound)
+    );
 }
 
 #[test]

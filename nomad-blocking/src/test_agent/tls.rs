@@ -31,6 +31,7 @@ use super::lock;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
+#[must_use]
 pub struct TlsServerConfig {
     cert_chain_pem: Vec<u8>,
     key_pem: Vec<u8>,

@@ -44,10 +44,19 @@ pub type BodyReader = Box<dyn Read + Send + 'static>;
 /// ```
 pub trait Transport {
     /// Sends `request` and reads the whole response body.
+    ///
+    /// # Errors
+    ///
+    /// A [`TransportError`] when the request gets no complete answer (4xx/5xx answers are
+    /// responses, not errors).
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
 
     /// Sends `request` and returns the body as a reader, for streams and large downloads. The
     /// default reads the whole body with [`Transport::send`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Transport::send`], for the part of the answer read before the body is handed over.
     fn send_streaming(&self, request: Request<Vec<u8>>) -> Result<Response<BodyReader>, TransportError> {
         let response = self.send(request)?;
         Ok(response.map(|body| Box::new(std::io::Cursor::new(body)) as BodyReader))

@@ -2,6 +2,7 @@
 
 use std::io::Read;
 use std::sync::Arc;
+use std::time::Duration;
 
 use nomad_proto::http::uri::{Authority, Scheme};
 use nomad_proto::http::{header, HeaderValue, Request, Response, Uri};
@@ -12,6 +13,10 @@ use super::tls::tls_config;
 use super::unix::unix_agent;
 use super::{BodyReader, ProxyPolicy, Transport, TransportSettings};
 use crate::error::{SetupError, TransportError};
+
+/// How long before a stream's deadline a connect that hangs fails (as a connect timeout): the
+/// deadline ends a stream cleanly, so it must not fire while the agent cannot even be reached.
+const DEADLINE_CONNECT_MARGIN: Duration = Duration::from_millis(100);
 
 /// The default transport: ureq 3 with rustls (ring), connection reuse, gzip, explicit timeouts,
 /// a body limit, no redirects followed, and no proxy unless asked for.
@@ -43,6 +48,11 @@ pub struct UreqTransport {
 impl UreqTransport {
     /// A transport for `config`'s address and TLS settings (the TLS files are read and checked
     /// now) with `settings`.
+    ///
+    /// # Errors
+    ///
+    /// A [`SetupError`] when a TLS file cannot be read or does not hold what it should, or a
+    /// setting (address, proxy, TLS server name) cannot be used.
     pub fn new(config: &Config, settings: TransportSettings) -> Result<Self, SetupError> {
         let tls = config.tls();
         let builder = ureq::Agent::config_builder()
@@ -114,8 +124,23 @@ impl UreqTransport {
         if stream.is_none() && expected.is_none() {
             return self.agent.run(request).map_err(|e| self.route.error(e));
         }
+        // A stream opened with a deadline (`Client::stream_until`) ends at it: the deadline is
+        // the call's overall timeout, and a connect that hangs fails just before it, as a
+        // connect timeout (an error, unlike the deadline).
+        let deadline = request
+            .extensions()
+            .get::<crate::Deadline>()
+            .map(crate::Deadline::remaining)
+            .filter(|_| stream.is_some());
+        let connect = match deadline {
+            Some(left) if left > 2 * DEADLINE_CONNECT_MARGIN => {
+                let before = left - DEADLINE_CONNECT_MARGIN;
+                Some(self.settings.connect_timeout.map_or(before, |c| c.min(before)))
+            }
+            _ => self.settings.connect_timeout,
+        };
         let (global, per_read) = match stream {
-            Some(s) => (None, self.settings.read_timeout.filter(|_| s.heartbeats)),
+            Some(s) => (deadline, self.settings.read_timeout.filter(|_| s.heartbeats)),
             None => {
                 let expected = expected.unwrap_or_default();
                 // The response only starts once the profile is done: let a read wait that long.
@@ -130,6 +155,7 @@ impl UreqTransport {
             .configure_request(request)
             .timeout_global(global)
             .timeout_per_read(per_read)
+            .timeout_connect(connect)
             .build();
         self.agent.run(request).map_err(|e| self.route.error(e))
     }
