@@ -474,3 +474,204 @@ fn tls_file_problems_are_setup_errors_naming_the_file() {
     let e = setup(&|b| b.tls_server_name("not a name"));
     assert!(e.to_string().contains("not a name"), "{e}");
 }
+
+// ---- Certificates and keys from memory (the Go client's CACertPEM, ClientCertPEM, ClientKeyPEM)
+
+/// An mTLS call with the CA, the client certificate and its key all given as PEM in memory.
+fn mtls_from_memory_succeeds(label: &str, key: KeyType, legacy_pem: bool, expected_label: &str) {
+    let p = pki(label);
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), Some(&p.ca.cert_pem()));
+    let cli = p.ca.client(key);
+    let key_pem = if legacy_pem {
+        cli.key_legacy_pem.clone()
+    } else {
+        cli.key_pkcs8_pem.clone()
+    };
+    assert!(key_pem.starts_with(&format!("-----BEGIN {expected_label}-----")));
+    let c = Client::builder()
+        .address(agent.url())
+        .ca_cert_pem(p.ca.cert_pem())
+        .client_cert_pem(cli.cert_pem.clone())
+        .client_key_pem(key_pem.clone())
+        .build()
+        .unwrap();
+    assert_eq!(c.agent().members().unwrap().server_name, "nomad-1");
+    assert_eq!(agent.requests().len(), 1, "the agent accepted the certificate");
+    // The key never shows in Debug output (of the client, its config or the TLS settings).
+    let body = key_pem.lines().nth(1).unwrap();
+    for shown in [
+        format!("{c:?}"),
+        format!("{:?}", c.config()),
+        format!("{:?}", c.config().tls()),
+    ] {
+        assert!(!shown.contains(body), "key material in {shown}");
+    }
+    assert!(format!("{:?}", c.config().tls()).contains("client_key_pem: Some(<redacted>)"));
+}
+
+#[test]
+fn mtls_from_memory_with_sec1_ec_key_as_nomad_writes_it() {
+    mtls_from_memory_succeeds("mem-sec1", KeyType::P256, true, "EC PRIVATE KEY");
+}
+
+#[test]
+fn mtls_from_memory_with_pkcs8_ec_key() {
+    mtls_from_memory_succeeds("mem-pkcs8-ec", KeyType::P256, false, "PRIVATE KEY");
+}
+
+#[test]
+fn mtls_from_memory_with_rsa_pkcs1_key() {
+    mtls_from_memory_succeeds("mem-pkcs1-rsa", KeyType::Rsa2048, true, "RSA PRIVATE KEY");
+}
+
+#[test]
+fn mtls_from_memory_with_rsa_pkcs8_key() {
+    mtls_from_memory_succeeds("mem-pkcs8-rsa", KeyType::Rsa2048, false, "PRIVATE KEY");
+}
+
+#[test]
+fn a_ca_pem_in_memory_is_trusted_alone() {
+    let p = pki("mem-ca");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
+    let bundle = format!("{}{}", pki::ca("Some Other CA").cert_pem(), p.ca.cert_pem());
+    let c = client(&agent, |b| b.ca_cert_pem(bundle)).unwrap();
+    assert_eq!(c.agent().servers().unwrap().len(), 3);
+
+    let other = client(&agent, |b| b.ca_cert_pem(pki::ca("Some Other CA").cert_pem())).unwrap();
+    assert_eq!(tls_problem(other.agent().servers()), TlsProblem::UntrustedCertificate);
+}
+
+#[test]
+fn ca_sources_are_chosen_as_the_go_client_chooses_them() {
+    // go-rootcerts 1.0.2 (Nomad's api module): a CA file, else the PEM in memory, else the
+    // directory; the one chosen is trusted alone.
+    let p = pki("ca-precedence");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
+    let other_file = p.dir.write("other.pem", pki::ca("Some Other CA").cert_pem());
+    let right_dir = p.dir.path().join("right");
+    p.dir.write("right/ca.pem", p.ca.cert_pem());
+    let other_dir = p.dir.path().join("other");
+    p.dir.write("other/ca.pem", pki::ca("Some Other CA").cert_pem());
+    let other_pem = pki::ca("Some Other CA").cert_pem();
+
+    // The file wins over the PEM: the right file with a wrong PEM works ...
+    let c = client(&agent, |b| b.ca_cert(&p.ca_file).ca_cert_pem(other_pem.clone())).unwrap();
+    assert_eq!(c.agent().servers().unwrap().len(), 3);
+    // ... a wrong file with the right PEM does not (the PEM is not added to it).
+    let c = client(&agent, |b| b.ca_cert(&other_file).ca_cert_pem(p.ca.cert_pem())).unwrap();
+    assert_eq!(tls_problem(c.agent().servers()), TlsProblem::UntrustedCertificate);
+    // The PEM wins over the directory.
+    let c = client(&agent, |b| b.ca_cert_pem(p.ca.cert_pem()).ca_path(&other_dir)).unwrap();
+    assert_eq!(c.agent().servers().unwrap().len(), 3);
+    let c = client(&agent, |b| b.ca_cert_pem(other_pem.clone()).ca_path(&right_dir)).unwrap();
+    assert_eq!(tls_problem(c.agent().servers()), TlsProblem::UntrustedCertificate);
+}
+
+#[test]
+fn an_explicit_ca_pem_means_the_ca_variables_are_not_read() {
+    // Explicit beats the environment: NOMAD_CACERT (which would win over a PEM if both were
+    // explicit) is not read at all once a CA is given in code.
+    let p = pki("mem-ca-env");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), None);
+    let addr = agent.url().to_owned();
+    let c = Client::builder()
+        .config(move |b| {
+            b.env_lookup(move |name| match name {
+                "NOMAD_ADDR" => Some(addr.clone()),
+                "NOMAD_CACERT" => Some("/nonexistent/ca.pem".into()),
+                _ => None,
+            })
+        })
+        .ca_cert_pem(p.ca.cert_pem())
+        .build()
+        .expect("NOMAD_CACERT is not read");
+    assert_eq!(c.agent().servers().unwrap().len(), 3);
+}
+
+#[test]
+fn client_certificate_files_win_over_pems_in_memory() {
+    let p = pki("mem-vs-files");
+    let agent = tls_agent(&p.ca.server(&["127.0.0.1"]), Some(&p.ca.cert_pem()));
+    let good = p.ca.client(KeyType::P256);
+    let stranger = pki::ca("Some Other CA").client(KeyType::P256);
+    let cert = p.dir.write("cli.pem", &good.cert_pem);
+    let key = p.dir.write("cli-key.pem", &good.key_legacy_pem);
+    let c = Client::builder()
+        .address(agent.url())
+        .ca_cert_pem(p.ca.cert_pem())
+        .client_cert_pem(stranger.cert_pem.clone())
+        .client_key_pem(stranger.key_legacy_pem.clone())
+        .config(|b| b.client_cert(&cert, &key))
+        .build()
+        .unwrap();
+    assert_eq!(
+        c.agent().servers().unwrap().len(),
+        3,
+        "the files' certificate was presented"
+    );
+}
+
+#[test]
+fn pem_problems_in_memory_are_setup_errors_naming_memory() {
+    let p = pki("mem-bad");
+    let cli = p.ca.client(KeyType::P256);
+    let other = p.ca.client(KeyType::P256);
+    let setup = |f: &dyn Fn(nomad_blocking::ClientBuilder) -> nomad_blocking::ClientBuilder| -> SetupError {
+        match f(Client::builder().address("https://127.0.0.1:4646")).build() {
+            Err(Error::Setup(e)) => e,
+            other => panic!("expected a setup error, got {other:?}"),
+        }
+    };
+    let in_memory = |e: &SetupError, what: &str| match e {
+        SetupError::InvalidPem { what: w, path, .. } => {
+            assert_eq!(*w, what, "{e}");
+            assert_eq!(path, "<memory>", "{e}");
+        }
+        other => panic!("expected InvalidPem for {what}, got {other:?}"),
+    };
+
+    let e = setup(&|b| b.ca_cert_pem("hello"));
+    in_memory(&e, "CA certificate");
+    assert_eq!(
+        e.to_string(),
+        "invalid CA certificate `<memory>`: no CERTIFICATE block found"
+    );
+
+    let e = setup(&|b| b.ca_cert_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"));
+    in_memory(&e, "CA certificate");
+
+    let e = setup(&|b| b.client_cert_pem("garbage").client_key_pem(cli.key_legacy_pem.clone()));
+    in_memory(&e, "client certificate");
+
+    let e = setup(&|b| b.client_cert_pem(cli.cert_pem.clone()).client_key_pem("garbage"));
+    in_memory(&e, "client key");
+
+    let e = setup(&|b| {
+        b.client_cert_pem(cli.cert_pem.clone())
+            .client_key_pem(other.key_legacy_pem.clone())
+    });
+    in_memory(&e, "client key");
+    assert!(e.to_string().contains("does not belong"), "{e}");
+    // The key's text is not in the message.
+    assert!(!e.to_string().contains(other.key_legacy_pem.lines().nth(1).unwrap()));
+
+    let e = setup(&|b| {
+        b.client_cert_pem(cli.cert_pem.clone())
+            .client_key_pem("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")
+    });
+    assert!(e.to_string().contains("encrypted"), "{e}");
+
+    // A certificate without its key, and the other way round.
+    for e in [
+        setup(&|b| b.client_cert_pem(cli.cert_pem.clone())),
+        setup(&|b| b.client_key_pem(cli.key_legacy_pem.clone())),
+    ] {
+        match &e {
+            SetupError::InvalidSetting { setting, reason } => {
+                assert_eq!(*setting, "client_cert_pem");
+                assert!(reason.contains("both client cert and client key"), "{e}");
+            }
+            other => panic!("expected InvalidSetting, got {other:?}"),
+        }
+    }
+}

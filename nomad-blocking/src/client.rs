@@ -534,6 +534,52 @@ impl ClientBuilder {
     }
 }
 
+/// TLS settings (see [`UreqTransport`] for what is trusted, and [`crate::tls`] for the same
+/// configuration as a rustls `ClientConfig`). The files and `NOMAD_TLS_SERVER_NAME` are set
+/// with [`ClientBuilder::config`] ([`ConfigBuilder::ca_cert`], [`ConfigBuilder::client_cert`],
+/// [`ConfigBuilder::tls_server_name`], …).
+impl ClientBuilder {
+    /// Trust the CA certificates of this PEM (one or more `CERTIFICATE` blocks) instead of the
+    /// default roots, as a `NOMAD_CACERT` file would be (the Go client's `CACertPEM`). A CA file
+    /// set with [`ConfigBuilder::ca_cert`] wins over it; it wins over a CA directory.
+    ///
+    /// ```no_run
+    /// let ca = std::fs::read("nomad-agent-ca.pem").expect("the CA");
+    /// let client = nomad_blocking::Client::builder()
+    ///     .address("https://10.0.0.5:4646")
+    ///     .ca_cert_pem(ca)
+    ///     .config(|b| b.tls_server_name("server.global.nomad"))
+    ///     .build()?;
+    /// # Ok::<(), nomad_blocking::Error>(())
+    /// ```
+    pub fn ca_cert_pem(self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config(|b| b.ca_cert_pem(pem))
+    }
+
+    /// The client certificate chain for mutual TLS, as PEM in memory (leaf first; the Go
+    /// client's `ClientCertPEM`). Needs [`ClientBuilder::client_key_pem`]; files set with
+    /// [`ConfigBuilder::client_cert`] win over both.
+    pub fn client_cert_pem(self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config(|b| b.client_cert_pem(pem))
+    }
+
+    /// The client key for mutual TLS, as PEM in memory (`EC PRIVATE KEY` as `nomad tls cert
+    /// create` writes it, `PRIVATE KEY` or `RSA PRIVATE KEY`; the Go client's `ClientKeyPEM`).
+    /// Never shown by `Debug` or in errors.
+    pub fn client_key_pem(self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config(|b| b.client_key_pem(pem))
+    }
+
+    /// The roots trusted when no CA is configured: [`RootCertificates::System`](crate::tls::RootCertificates::System)
+    /// (the default, as the `nomad` CLI) or [`RootCertificates::WebPki`](crate::tls::RootCertificates::WebPki)
+    /// (Mozilla's, compiled in). Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub fn root_certificates(mut self, roots: crate::tls::RootCertificates) -> Self {
+        self.settings.root_certificates = roots;
+        self
+    }
+}
+
 // The client is Send + Sync + Clone: checked at compile time.
 const _: fn() = || {
     fn check<T: Send + Sync + Clone>() {}

@@ -167,6 +167,20 @@ pub enum SetupError {
         /// Why (`InvalidInput` for a plan that cannot run; its reason is part of the message).
         source: io::Error,
     },
+    /// No CA is configured and the system's trust store (the default roots) holds no usable
+    /// certificate, so no `https://` agent could be trusted.
+    NoSystemRoots {
+        /// What was found (or not), and where.
+        reason: String,
+    },
+    /// The setting needs a cargo feature of nomad-blocking that this build does not have
+    /// (an `https://` address without the `tls` feature).
+    FeatureDisabled {
+        /// The feature (`tls`).
+        feature: &'static str,
+        /// What needs it (`https://` addresses).
+        needed_for: String,
+    },
 }
 
 impl SetupError {
@@ -192,6 +206,18 @@ impl fmt::Display for SetupError {
             SetupError::InvalidSetting { setting, reason } => write!(f, "invalid setting `{setting}`: {reason}"),
             SetupError::TestAgentStart { source } => {
                 write!(f, "the test agent cannot start: {}", io_reason(source))
+            }
+            SetupError::NoSystemRoots { reason } => write!(
+                f,
+                "no trusted CA certificates in the system store ({reason}): set NOMAD_CACERT or \
+                 NOMAD_CAPATH, install the system's CA bundle (e.g. the ca-certificates package), or \
+                 use RootCertificates::WebPki"
+            ),
+            SetupError::FeatureDisabled { feature, needed_for } => {
+                write!(
+                    f,
+                    "{needed_for} needs nomad-blocking's `{feature}` feature (this build has it off)"
+                )
             }
         }
     }

@@ -100,6 +100,8 @@ mod agent;
 mod client;
 mod error;
 mod stream;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod trace;
 mod transport;
 

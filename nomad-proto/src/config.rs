@@ -436,25 +436,83 @@ impl fmt::Debug for BasicAuth {
     }
 }
 
-/// TLS settings, named after the `nomad` CLI's variables. nomad-proto only carries them; a
-/// transport (such as nomad-blocking's) loads the files.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Secret bytes, such as a private key in PEM: never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretBytes(Arc<[u8]>);
+
+impl SecretBytes {
+    /// Wraps secret bytes.
+    #[must_use]
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        SecretBytes(Arc::from(bytes.into()))
+    }
+    /// The secret bytes. Handle with care.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// TLS settings, named after the `nomad` CLI's variables and the Go client's `api.TLSConfig`
+/// fields. nomad-proto only carries them; a transport (such as nomad-blocking's) loads them.
+///
+/// Where the trusted CAs come from, as in the Go client (`api.ConfigureTLS` with
+/// go-rootcerts 1.0.2, which Nomad's `api` module requires): the first of [`ca_cert`](Self::ca_cert)
+/// (a file), [`ca_cert_pem`](Self::ca_cert_pem) (in memory) and [`ca_path`](Self::ca_path)
+/// (a directory) that is set is used **alone**; with none of them, the transport's default
+/// roots (the system's, for nomad-blocking). The client certificate: the files
+/// ([`client_cert`](Self::client_cert) and [`client_key`](Self::client_key)) if either is set,
+/// else the PEMs in memory; each source needs both halves.
+///
+/// `Debug` shows the paths and the size of in-memory certificates, never the client key.
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TlsSettings {
     /// `NOMAD_CACERT`: a PEM file with one or more CA certificates.
     pub ca_cert: Option<PathBuf>,
-    /// `NOMAD_CAPATH`: a directory of PEM CA certificates. Ignored when `ca_cert` is set, as in
-    /// the Go client.
+    /// `NOMAD_CAPATH`: a directory of PEM CA certificates. Ignored when `ca_cert` or
+    /// `ca_cert_pem` is set, as in the Go client.
     pub ca_path: Option<PathBuf>,
+    /// One or more PEM CA certificates in memory (the Go client's `CACertPEM`). Ignored when
+    /// `ca_cert` is set; used instead of `ca_path`.
+    pub ca_cert_pem: Option<Vec<u8>>,
     /// `NOMAD_CLIENT_CERT`: the client certificate (PEM) for mutual TLS.
     pub client_cert: Option<PathBuf>,
     /// `NOMAD_CLIENT_KEY`: the client key (PEM: `EC PRIVATE KEY`, `PRIVATE KEY` or `RSA PRIVATE KEY`).
     pub client_key: Option<PathBuf>,
+    /// The client certificate chain in memory (PEM, leaf first; the Go client's
+    /// `ClientCertPEM`). Used only when neither `client_cert` nor `client_key` is set.
+    pub client_cert_pem: Option<Vec<u8>>,
+    /// The client key in memory (PEM, the same formats as `client_key`; the Go client's
+    /// `ClientKeyPEM`). Never shown by `Debug`.
+    pub client_key_pem: Option<SecretBytes>,
     /// `NOMAD_TLS_SERVER_NAME`: verify the server certificate against this name instead of the
     /// address host (Nomad issues `server.<region>.nomad` certificates).
     pub server_name: Option<String>,
     /// `NOMAD_SKIP_VERIFY`: do not verify the server certificate. Off unless explicitly set.
     pub skip_verify: bool,
+}
+
+impl fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let size = |pem: &Option<Vec<u8>>| pem.as_ref().map(|p| format!("<{} bytes of PEM>", p.len()));
+        f.debug_struct("TlsSettings")
+            .field("ca_cert", &self.ca_cert)
+            .field("ca_path", &self.ca_path)
+            .field("ca_cert_pem", &size(&self.ca_cert_pem))
+            .field("client_cert", &self.client_cert)
+            .field("client_key", &self.client_key)
+            .field("client_cert_pem", &size(&self.client_cert_pem))
+            .field("client_key_pem", &self.client_key_pem)
+            .field("server_name", &self.server_name)
+            .field("skip_verify", &self.skip_verify)
+            .finish()
+    }
 }
 
 /// Client-wide settings. Build with [`Config::builder`], or [`Config::from_env`].
@@ -555,8 +613,11 @@ pub struct ConfigBuilder {
     basic_auth: Option<BasicAuth>,
     ca_cert: Option<PathBuf>,
     ca_path: Option<PathBuf>,
+    ca_cert_pem: Option<Vec<u8>>,
     client_cert: Option<PathBuf>,
     client_key: Option<PathBuf>,
+    client_cert_pem: Option<Vec<u8>>,
+    client_key_pem: Option<SecretBytes>,
     server_name: Option<String>,
     skip_verify: Option<bool>,
 }
@@ -637,7 +698,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// A PEM file of CA certificates (`NOMAD_CACERT`).
+    /// A PEM file of CA certificates (`NOMAD_CACERT`). Any explicit CA setting (this,
+    /// [`ca_path`](Self::ca_path), [`ca_cert_pem`](Self::ca_cert_pem)) means `NOMAD_CACERT` and
+    /// `NOMAD_CAPATH` are not read; which one is used is said at [`TlsSettings`].
     pub fn ca_cert(mut self, path: impl Into<PathBuf>) -> Self {
         self.ca_cert = Some(path.into());
         self
@@ -649,10 +712,46 @@ impl ConfigBuilder {
         self
     }
 
+    /// One or more PEM CA certificates in memory (the Go client's `CACertPEM`): trusted
+    /// instead of the system's roots, as a [`ca_cert`](Self::ca_cert) file would be.
+    ///
+    /// ```
+    /// # let ca_pem = b"-----BEGIN CERTIFICATE-----\n...".to_vec();
+    /// let config = nomad_proto::Config::builder()
+    ///     .address("https://10.0.0.5:4646")
+    ///     .ca_cert_pem(ca_pem)
+    ///     .tls_server_name("server.global.nomad")
+    ///     .build()?;
+    /// assert!(config.tls().ca_cert_pem.is_some());
+    /// # Ok::<(), nomad_proto::BuildError>(())
+    /// ```
+    pub fn ca_cert_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_cert_pem = Some(pem.into());
+        self
+    }
+
     /// A client certificate and key for mutual TLS (`NOMAD_CLIENT_CERT`, `NOMAD_CLIENT_KEY`).
+    /// Any explicit client certificate setting (this, [`client_cert_pem`](Self::client_cert_pem),
+    /// [`client_key_pem`](Self::client_key_pem)) means those variables are not read.
     pub fn client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
         self.client_cert = Some(cert.into());
         self.client_key = Some(key.into());
+        self
+    }
+
+    /// The client certificate chain in memory (PEM, leaf first; the Go client's
+    /// `ClientCertPEM`). Give the key with [`client_key_pem`](Self::client_key_pem); files set
+    /// with [`client_cert`](Self::client_cert) win over both.
+    pub fn client_cert_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.client_cert_pem = Some(pem.into());
+        self
+    }
+
+    /// The client key in memory (PEM: `EC PRIVATE KEY` as `nomad tls cert create` writes it,
+    /// `PRIVATE KEY` or `RSA PRIVATE KEY`; the Go client's `ClientKeyPEM`). Kept as
+    /// [`SecretBytes`]: never shown by `Debug`.
+    pub fn client_key_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.client_key_pem = Some(SecretBytes::new(pem));
         self
     }
 
@@ -769,17 +868,26 @@ impl ConfigBuilder {
             .or_else(|| self.lookup("NOMAD_HTTP_AUTH").map(|v| BasicAuth::parse(&v)))
     }
 
-    /// The TLS settings: each explicit, else from its `NOMAD_*` variable.
+    /// The TLS settings, each explicit, else from its `NOMAD_*` variable. The CA and the
+    /// client certificate are one setting each: an explicit CA (file, directory or PEM) means
+    /// `NOMAD_CACERT` and `NOMAD_CAPATH` are not read, an explicit client certificate (files or
+    /// PEM) that `NOMAD_CLIENT_CERT` and `NOMAD_CLIENT_KEY` are not.
     fn resolve_tls(&self) -> Result<TlsSettings, BuildError> {
         let skip_verify = self.resolve_skip_verify()?;
         let (client_cert, client_key) = self.resolve_client_pair()?;
-        let path =
-            |explicit: &Option<PathBuf>, var: &str| explicit.clone().or_else(|| self.lookup(var).map(PathBuf::from));
+        let explicit_ca = self.ca_cert.is_some() || self.ca_path.is_some() || self.ca_cert_pem.is_some();
+        let path = |explicit: &Option<PathBuf>, var: &str| match explicit_ca {
+            true => explicit.clone(),
+            false => self.lookup(var).map(PathBuf::from),
+        };
         Ok(TlsSettings {
             ca_cert: path(&self.ca_cert, "NOMAD_CACERT"),
             ca_path: path(&self.ca_path, "NOMAD_CAPATH"),
+            ca_cert_pem: self.ca_cert_pem.clone(),
             client_cert,
             client_key,
+            client_cert_pem: self.client_cert_pem.clone(),
+            client_key_pem: self.client_key_pem.clone(),
             server_name: self.or_env(&self.server_name, "NOMAD_TLS_SERVER_NAME"),
             skip_verify,
         })
@@ -799,11 +907,11 @@ impl ConfigBuilder {
         }
     }
 
-    /// The client certificate and key, a pair: both explicit ([`client_cert`](Self::client_cert)
-    /// sets them together), else both from `NOMAD_CLIENT_CERT` and `NOMAD_CLIENT_KEY`, where one
+    /// The client certificate and key files, a pair: both explicit ([`client_cert`](Self::client_cert)
+    /// sets them together; none when the PEMs are given in memory), else both from `NOMAD_CLIENT_CERT` and `NOMAD_CLIENT_KEY`, where one
     /// without the other is an error naming the missing variable.
     fn resolve_client_pair(&self) -> Result<(Option<PathBuf>, Option<PathBuf>), BuildError> {
-        if self.client_cert.is_some() {
+        if self.client_cert.is_some() || self.client_cert_pem.is_some() || self.client_key_pem.is_some() {
             return Ok((self.client_cert.clone(), self.client_key.clone()));
         }
         let cert = self.lookup("NOMAD_CLIENT_CERT").map(PathBuf::from);

@@ -133,7 +133,7 @@ mod raw;
 mod send;
 pub mod stream;
 
-pub use config::{Address, BasicAuth, Config, ConfigBuilder, Secret, TlsSettings, Token};
+pub use config::{Address, BasicAuth, Config, ConfigBuilder, Secret, SecretBytes, TlsSettings, Token};
 pub use endpoint::{
     check_ok, decode_json, parse_empty, parse_json, CallOptions, Endpoint, ExpectedDuration, RequestBuilder,
     StreamingResponse, WithCallOptions,

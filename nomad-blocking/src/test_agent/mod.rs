@@ -98,6 +98,7 @@ mod reply;
 mod server;
 mod state;
 mod target;
+#[cfg(feature = "tls")]
 mod tls;
 
 use std::net::SocketAddr;
@@ -114,6 +115,7 @@ pub use cluster::{ClusterMember, TestCluster, TestClusterBuilder};
 pub use handlers::monitor::{log_line, MonitorFeed};
 pub use nomad_proto::agent::MemberStatus;
 pub use state::{AgentState, Member};
+#[cfg(feature = "tls")]
 pub use tls::TlsServerConfig;
 
 /// The error of a test agent that cannot start.
@@ -368,10 +370,13 @@ impl TestAgentBuilder {
     /// give the client the CA (and, for certificates that do not name `127.0.0.1`, the TLS
     /// server name) yourself. Requests are recorded as over plain HTTP.
     ///
+    /// Needs nomad-blocking's `tls` feature (on by default).
+    ///
     /// # Errors
     ///
     /// [`Error::Setup`] with [`SetupError::TestAgentStart`] when it cannot listen or `tls`
     /// does not hold a usable certificate and key.
+    #[cfg(feature = "tls")]
     pub fn start_tls(self, tls: TlsServerConfig) -> Result<TestAgent, Error> {
         let (server, backend) = bind_loopback().map_err(start_error)?;
         let front = tls::TlsFront::start(&tls, backend).map_err(start_error)?;
@@ -419,6 +424,7 @@ pub struct TestAgent {
     server: Arc<tiny_http::Server>,
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    #[cfg(feature = "tls")]
     tls: Option<tls::TlsFront>,
 }
 
@@ -480,6 +486,7 @@ impl TestAgent {
             server,
             shared,
             thread: Some(thread),
+            #[cfg(feature = "tls")]
             tls: None,
         }
     }

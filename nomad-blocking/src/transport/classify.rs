@@ -23,19 +23,20 @@ pub(super) fn classify(error: ureq::Error, client_cert: bool) -> TransportError 
         }
         // A body the reader cannot make progress on (e.g. an endless chunk-size line).
         U::Decompress(..) | U::BodyStalled => TransportErrorKind::Protocol,
-        U::Rustls(tls) => TransportErrorKind::Tls(classify_rustls(tls, client_cert)),
         U::Tls(m) => TransportErrorKind::Tls(TlsProblem::Handshake((*m).to_owned())),
-        U::Pem(_) | U::TlsRequired => TransportErrorKind::Tls(TlsProblem::Handshake(error.to_string())),
+        U::TlsRequired => TransportErrorKind::Tls(TlsProblem::Handshake(error.to_string())),
         U::Io(io) => classify_io(io, client_cert),
         _ => TransportErrorKind::Other,
     };
     TransportError::new(kind, error)
 }
 
+#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
 fn classify_io(io: &std::io::Error, client_cert: bool) -> TransportErrorKind {
     use std::io::ErrorKind as K;
     // rustls reports handshake and alert failures as io::Error(InvalidData, rustls::Error),
     // which ureq passes on as Error::Io.
+    #[cfg(feature = "tls")]
     if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
         return TransportErrorKind::Tls(classify_rustls(tls, client_cert));
     }
@@ -51,6 +52,7 @@ fn classify_io(io: &std::io::Error, client_cert: bool) -> TransportErrorKind {
     }
 }
 
+#[cfg(feature = "tls")]
 fn classify_rustls(error: &rustls::Error, client_cert: bool) -> TlsProblem {
     use rustls::{AlertDescription as A, CertificateError as C, Error as E};
     match error {

@@ -1,14 +1,15 @@
 //! Transports: the [`Transport`] trait, its blanket implementation for closures, the settings
 //! of the default transport, and the ureq-backed [`UreqTransport`].
 //!
-//! - `ureq.rs`: [`UreqTransport`]: ureq's agent with the settings, `NOMAD_TLS_SERVER_NAME`
-//!   (request rewrite and resolver), the proxy policy, streamed bodies;
-//! - `tls.rs`: reading and checking the TLS files (CA file or directory, client certificate
-//!   and key) before any connection is made;
+//! - `ureq.rs`: [`UreqTransport`]: ureq's agent with the settings, the connector chain, the
+//!   resolver, the proxy policy, streamed bodies;
+//! - `tls.rs` (feature `tls`): the connector step that wraps connections in rustls sessions
+//!   made from [`crate::tls`]'s configuration (which reads the TLS files and PEMs);
 //! - `classify.rs`: ureq, I/O and rustls errors as [`TransportError`](crate::TransportError)s;
 //! - `unix.rs`: `unix://` addresses (the Task API socket).
 
 mod classify;
+#[cfg(feature = "tls")]
 mod tls;
 mod unix;
 mod ureq;
@@ -82,10 +83,10 @@ where
 /// agent. (This differs from the `nomad` CLI, whose Go HTTP client honours the proxy variables.)
 ///
 /// HTTP proxies are used with `CONNECT` (for `http://` agents too), so the proxy sees the target
-/// `host:port` but not the requests inside an `https://` tunnel. Unix-socket addresses never use a
-/// proxy. With [`ProxyPolicy::FromEnv`] or [`ProxyPolicy::Url`] *and* a TLS server name
-/// (`NOMAD_TLS_SERVER_NAME`), the `CONNECT` names the server name, which the proxy must be able to
-/// resolve.
+/// `host:port` (the address's, also with a TLS server name) but not the requests inside an
+/// `https://` tunnel. Unix-socket addresses never use a proxy. With an `https://` proxy, the
+/// connection to the proxy is TLS too (trusting the same roots), and the agent's TLS session
+/// runs inside it.
 ///
 /// ```
 /// use nomad_blocking::{Client, ProxyPolicy};
@@ -163,6 +164,11 @@ pub struct TransportSettings {
     /// log streams) but costs CPU on small ones (about a third of a `members()` call on
     /// loopback; see BENCHMARKS.md). Gzip answers are decoded either way.
     pub gzip: bool,
+    /// The roots trusted when no CA is configured (no `NOMAD_CACERT`, `NOMAD_CAPATH` or CA
+    /// PEM): the system's (the default, as the `nomad` CLI) or Mozilla's compiled-in list.
+    /// Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub root_certificates: crate::tls::RootCertificates,
 }
 
 impl Default for TransportSettings {
@@ -176,6 +182,8 @@ impl Default for TransportSettings {
             max_idle_per_host: 3,
             user_agent: concat!("nomad-blocking/", env!("CARGO_PKG_VERSION")).to_owned(),
             gzip: true,
+            #[cfg(feature = "tls")]
+            root_certificates: crate::tls::RootCertificates::System,
         }
     }
 }

@@ -1,174 +1,157 @@
-//! The TLS settings of `https://` addresses: the CA (file or directory), the client certificate
-//! and key, read and checked once when the transport is built, so that a bad file is a
-//! [`SetupError`] naming it instead of a failure on every call.
+//! The TLS step of the ureq connector chain: wraps the TCP connection (or a proxy's `CONNECT`
+//! tunnel) in a rustls session made from [`crate::tls::client_config`]'s configuration, so the
+//! transport trusts exactly what that public function describes. The configured address is
+//! verified against [`crate::tls::server_name`] (`NOMAD_TLS_SERVER_NAME`); any other host
+//! (an `https://` proxy) against its own name.
 
-use std::path::{Path, PathBuf};
+use std::io::{Read, Write};
 use std::sync::Arc;
 
-use nomad_proto::TlsSettings;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use ureq::unversioned::transport::time::{Duration, Instant};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport, TransportAdapter,
+};
 
-use crate::error::SetupError;
+use super::classify::HandshakeCut;
 
-/// ureq's TLS configuration for `tls`.
-pub(super) fn tls_config(tls: &TlsSettings) -> Result<ureq::tls::TlsConfig, SetupError> {
-    use ureq::tls::{ClientCert, PrivateKey, RootCerts, TlsConfig};
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    // The same provider for the checks below and for the connections, so that whatever
-    // loads here also works in ureq (which would panic on a key it cannot use).
-    let mut builder = TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::Rustls)
-        .unversioned_rustls_crypto_provider(Arc::clone(&provider));
-    let mut roots: Vec<ureq::tls::Certificate<'static>> = Vec::new();
-    if let Some(path) = &tls.ca_cert {
-        let pem = read_file("CA certificate", path)?;
-        let certs = pem_certs(&pem, "CA certificate", path)?;
-        if certs.is_empty() {
-            return Err(invalid_pem("CA certificate", path, "no CERTIFICATE block found"));
-        }
-        check_roots(&certs, "CA certificate", path)?;
-        roots.extend(certs);
-    } else if let Some(dir) = &tls.ca_path {
-        // As in the Go client (go-rootcerts), a CA file wins over a CA directory.
-        let mut files = Vec::new();
-        collect_files(dir, 0, &mut files)?;
-        files.sort();
-        for path in &files {
-            let pem = read_file("CA certificate", path)?;
-            // Files without certificates (a README, a CRL, a key) are skipped.
-            let certs = match pem_certs(&pem, "CA certificate", path) {
-                Ok(certs) => certs,
-                Err(_) => continue,
-            };
-            check_roots(&certs, "CA certificate", path)?;
-            roots.extend(certs);
-        }
-        if roots.is_empty() {
-            return Err(invalid_pem("CA directory", dir, "no PEM certificate in any file"));
-        }
-    }
-    if !roots.is_empty() {
-        builder = builder.root_certs(RootCerts::new_with_certs(&roots));
-    }
-    match (&tls.client_cert, &tls.client_key) {
-        (Some(cert_path), Some(key_path)) => {
-            let chain = pem_certs(
-                &read_file("client certificate", cert_path)?,
-                "client certificate",
-                cert_path,
-            )?;
-            if chain.is_empty() {
-                return Err(invalid_pem(
-                    "client certificate",
-                    cert_path,
-                    "no CERTIFICATE block found",
-                ));
-            }
-            let key_pem = read_file("client key", key_path)?;
-            check_client_pair(&chain, &key_pem, key_path, &provider)?;
-            let key = PrivateKey::from_pem(&key_pem)
-                .map_err(|e| invalid_pem("client key", key_path, &format!("no usable private key ({e})")))?
-                .to_owned();
-            builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
-        }
-        (None, None) => {}
-        (Some(_), None) | (None, Some(_)) => {
-            return Err(SetupError::InvalidSetting {
-                setting: "client_cert",
-                reason: "both client cert and client key must be provided".into(),
-            })
-        }
-    }
-    if tls.skip_verify {
-        builder = builder.disable_verification(true);
-    }
-    Ok(builder.build())
+/// Connects `https://` URIs with rustls; passes anything else through. Without a session
+/// configuration ([`TlsConnector::plain`], for `http://` addresses) it passes `https://` through
+/// too, and ureq then refuses the call (`TLS required`).
+#[derive(Debug)]
+pub(super) struct TlsConnector(Option<Session>);
+
+#[derive(Debug)]
+struct Session {
+    config: Arc<ClientConfig>,
+    /// The configured address's `host[:port]`, whose certificate must name `server_name`.
+    address: String,
+    server_name: ServerName<'static>,
 }
 
-/// Every file under `dir` (following Go's `NOMAD_CAPATH` walk), a few levels deep.
-fn collect_files(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), SetupError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| SetupError::ReadFile {
-        what: "CA directory",
-        path: dir.display().to_string(),
-        source,
-    })?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(meta) = std::fs::metadata(&path) else {
-            continue; // a dangling symlink
+impl TlsConnector {
+    pub(super) fn new(config: Arc<ClientConfig>, address: &str, server_name: ServerName<'static>) -> Self {
+        TlsConnector(Some(Session {
+            config,
+            address: address.to_owned(),
+            server_name,
+        }))
+    }
+
+    /// No TLS (an `http://` address behind no `https://` proxy).
+    pub(super) fn plain() -> Self {
+        TlsConnector(None)
+    }
+}
+
+impl Session {
+    /// The name to verify for a connection to `authority`.
+    fn name_for(&self, authority: &str) -> Result<ServerName<'static>, ureq::Error> {
+        if authority.eq_ignore_ascii_case(&self.address) {
+            return Ok(self.server_name.clone());
+        }
+        crate::tls::host_name(authority).map_err(|_| ureq::Error::Tls("the host is not a valid TLS server name"))
+    }
+}
+
+impl<In: Transport> Connector<In> for TlsConnector {
+    type Out = Either<In, TlsTransport<In>>;
+
+    fn connect(&self, details: &ConnectionDetails, chained: Option<In>) -> Result<Option<Self::Out>, ureq::Error> {
+        let Some(transport) = chained else {
+            return Ok(None);
         };
-        if meta.is_file() {
-            out.push(path);
-        } else if meta.is_dir() && depth < 4 && !entry.file_type().is_ok_and(|t| t.is_symlink()) {
-            collect_files(&path, depth + 1, out)?;
-        }
-    }
-    Ok(())
-}
-
-/// Rejects CA certificates that rustls cannot use as trust anchors (ureq would silently skip
-/// them, and every connection would then fail as "untrusted").
-fn check_roots(certs: &[ureq::tls::Certificate<'static>], what: &'static str, path: &Path) -> Result<(), SetupError> {
-    for (i, cert) in certs.iter().enumerate() {
-        let mut store = rustls::RootCertStore::empty();
-        store
-            .add(rustls::pki_types::CertificateDer::from(cert.der()))
-            .map_err(|e| invalid_pem(what, path, &format!("certificate #{} is not usable: {e}", i + 1)))?;
-    }
-    Ok(())
-}
-
-/// Checks that the key parses, is of a supported type, and belongs to the certificate.
-fn check_client_pair(
-    chain: &[ureq::tls::Certificate<'static>],
-    key_pem: &[u8],
-    key_path: &Path,
-    provider: &rustls::crypto::CryptoProvider,
-) -> Result<(), SetupError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| {
-        let text = String::from_utf8_lossy(key_pem);
-        let reason = if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
-            "the key is encrypted; decrypt it first (openssl pkey -in key.pem -out key-plain.pem)".to_owned()
-        } else {
-            format!("no EC PRIVATE KEY, PRIVATE KEY or RSA PRIVATE KEY block found ({e})")
+        // A transport that is TLS already is the tunnel through an `https://` proxy: the
+        // agent's own TLS session still goes inside it (ureq's own rustls connector would skip
+        // it, leaving the proxy to read the requests and the agent's certificate unchecked).
+        let Some(session) = self.0.as_ref().filter(|_| details.needs_tls()) else {
+            return Ok(Some(Either::A(transport)));
         };
-        invalid_pem("client key", key_path, &reason)
-    })?;
-    let chain: Vec<CertificateDer<'static>> = chain.iter().map(|c| CertificateDer::from(c.der().to_vec())).collect();
-    rustls::sign::CertifiedKey::from_der(chain, key, provider).map_err(|e| {
-        let reason = match e {
-            rustls::Error::InconsistentKeys(_) => "the key does not belong to the client certificate".to_owned(),
-            other => format!("unsupported or invalid key: {other}"),
-        };
-        invalid_pem("client key", key_path, &reason)
-    })?;
-    Ok(())
-}
-
-fn read_file(what: &'static str, path: &Path) -> Result<Vec<u8>, SetupError> {
-    std::fs::read(path).map_err(|source| SetupError::ReadFile {
-        what,
-        path: path.display().to_string(),
-        source,
-    })
-}
-
-fn invalid_pem(what: &'static str, path: &Path, reason: &str) -> SetupError {
-    SetupError::InvalidPem {
-        what,
-        path: path.display().to_string(),
-        reason: reason.to_owned(),
+        let authority = details
+            .uri
+            .authority()
+            .ok_or_else(|| ureq::Error::BadUri(format!("{} has no host", details.uri)))?;
+        let name = session.name_for(authority.as_str())?;
+        let mut conn = ClientConnection::new(Arc::clone(&session.config), name)
+            .map_err(|e| ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+        let mut sock = TransportAdapter::new(transport, Arc::clone(&details.current_time));
+        // The connect timeout covers the TCP connect and the handshake together.
+        sock.set_timeout(remaining(details));
+        conn.complete_io(&mut sock).map_err(handshake_error)?;
+        Ok(Some(Either::B(TlsTransport {
+            buffers: LazyBuffers::new(details.config.input_buffer_size(), details.config.output_buffer_size()),
+            stream: StreamOwned::new(conn, sock),
+        })))
     }
 }
 
-fn pem_certs(pem: &[u8], what: &'static str, path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, SetupError> {
-    let mut certs = Vec::new();
-    for item in ureq::tls::parse_pem(pem) {
-        match item.map_err(|e| invalid_pem(what, path, &e.to_string()))? {
-            ureq::tls::PemItem::Certificate(c) => certs.push(c.to_owned()),
-            _ => continue,
+/// What is left of the connect timeout once the connectors before this one are done.
+fn remaining(details: &ConnectionDetails) -> NextTimeout {
+    let mut timeout = details.timeout;
+    if let (Instant::Exact(start), Instant::Exact(now), Duration::Exact(after)) =
+        (details.now, (details.current_time)(), timeout.after)
+    {
+        timeout.after = Duration::Exact(after.saturating_sub(now.saturating_duration_since(start)));
+    }
+    timeout
+}
+
+/// A handshake I/O error as ureq's: a timeout stays a timeout, a connection closed or reset
+/// during the handshake is marked [`HandshakeCut`] (typically a plain-HTTP agent behind an
+/// `https://` address), rustls errors (alerts, certificate problems) ride inside `Error::Io`.
+fn handshake_error(error: std::io::Error) -> ureq::Error {
+    use std::io::ErrorKind as K;
+    match ureq::Error::from(error) {
+        ureq::Error::Io(io)
+            if io.get_ref().is_none()
+                && matches!(io.kind(), K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted) =>
+        {
+            ureq::Error::Io(std::io::Error::new(io.kind(), HandshakeCut))
         }
+        other => other,
     }
-    Ok(certs)
+}
+
+/// A connection inside a rustls session.
+pub(super) struct TlsTransport<In: Transport> {
+    buffers: LazyBuffers,
+    stream: StreamOwned<ClientConnection, TransportAdapter<In>>,
+}
+
+impl<In: Transport> std::fmt::Debug for TlsTransport<In> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsTransport")
+            .field("inner", &self.stream.sock.get_ref())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<In: Transport> Transport for TlsTransport<In> {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.stream.sock.set_timeout(timeout);
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.stream.sock.set_timeout(timeout);
+        let input = self.buffers.input_append_buf();
+        let amount = self.stream.read(input)?;
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.stream.sock.get_mut().is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
 }

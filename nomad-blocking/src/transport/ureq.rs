@@ -4,12 +4,10 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
-use nomad_proto::http::uri::{Authority, Scheme};
-use nomad_proto::http::{header, HeaderValue, Request, Response, Uri};
+use nomad_proto::http::{Method, Request, Response, Uri};
 use nomad_proto::{Address, Config, ExpectedDuration, StreamingResponse};
 
-use super::classify::{classify, HandshakeCut};
-use super::tls::tls_config;
+use super::classify::classify;
 use super::unix::unix_agent;
 use super::{BodyReader, ProxyPolicy, Transport, TransportSettings};
 use crate::error::{SetupError, TransportError};
@@ -22,22 +20,42 @@ const DEADLINE_CONNECT_MARGIN: Duration = Duration::from_millis(100);
 /// a body limit, no redirects followed, and no proxy unless asked for.
 ///
 /// It connects to whatever the `nomad` CLI connects to, configured the same way:
-/// - `http://` and `https://` agents; for `https://`, the CA from `NOMAD_CACERT` (a bundle of
-///   one or more PEM certificates) and/or `NOMAD_CAPATH` (a directory of PEM files) instead of
-///   the built-in Mozilla roots, a client certificate and key for mutual TLS
-///   (`NOMAD_CLIENT_CERT`/`NOMAD_CLIENT_KEY`; keys as `EC PRIVATE KEY` (SEC1, as
-///   `nomad tls cert create` writes them), `PRIVATE KEY` (PKCS#8) or `RSA PRIVATE KEY`),
-///   `NOMAD_SKIP_VERIFY`;
+/// - `http://` and `https://` agents. For `https://`, the trusted CAs are, as in the Go client,
+///   the first of: `NOMAD_CACERT` (a PEM file of one or more certificates), a CA PEM in memory
+///   ([`ConfigBuilder::ca_cert_pem`](nomad_proto::ConfigBuilder::ca_cert_pem)), `NOMAD_CAPATH`
+///   (a directory of PEM files); with none of them, **the system's trusted roots**, as the
+///   `nomad` CLI (on Linux the distribution's bundle, or `SSL_CERT_FILE` / `SSL_CERT_DIR` when
+///   set), or Mozilla's compiled-in roots if you choose
+///   [`RootCertificates::WebPki`](crate::tls::RootCertificates::WebPki)
+///   ([`TransportSettings::root_certificates`]). A client certificate and key for mutual TLS
+///   come from files (`NOMAD_CLIENT_CERT`/`NOMAD_CLIENT_KEY`) or memory
+///   ([`ConfigBuilder::client_cert_pem`](nomad_proto::ConfigBuilder::client_cert_pem)); keys as
+///   `EC PRIVATE KEY` (SEC1, as `nomad tls cert create` writes them), `PRIVATE KEY` (PKCS#8) or
+///   `RSA PRIVATE KEY`. `NOMAD_SKIP_VERIFY` turns verification off
+///   ([`InsecureSkipVerify`](crate::tls::InsecureSkipVerify)).
 /// - `NOMAD_TLS_SERVER_NAME`: the certificate is verified against this name (and it is sent as
-///   SNI) while the connection goes to the address's host and port. Nomad's certificates name
-///   `server.<region>.nomad`, so `https://10.0.0.5:4646` + `server.global.nomad` works. (The
-///   request URI's host becomes the server name and the resolver maps it back to the address's
-///   host; the `Host` header still names the address.)
+///   SNI) while the connection goes to the address's host and port, and the request (its `Host`
+///   header, a proxy's `CONNECT`) names the address. Nomad's certificates name
+///   `server.<region>.nomad`, so `https://10.0.0.5:4646` + `server.global.nomad` works.
 /// - `unix:///path/to/api.sock` (the Task API socket): requests go over the Unix socket, with
 ///   the same connect, read and call timeouts.
 ///
-/// TLS is rustls only; there is no native-tls option (ureq's native-tls backend cannot load the
-/// `EC PRIVATE KEY` files Nomad generates).
+/// The TLS configuration is [`crate::tls::client_config`]'s, built once when the transport is
+/// (every file is read and checked then): an async client built on that function trusts exactly
+/// what this transport trusts. TLS is rustls only; there is no native-tls option (ureq's
+/// native-tls backend cannot load the `EC PRIVATE KEY` files Nomad generates).
+///
+/// **Changed in 0.2**: with no CA configured, the system's roots are trusted, as by the `nomad`
+/// CLI; 0.1 trusted Mozilla's compiled-in roots (webpki-roots) whatever the system said. An
+/// agent whose certificate chains to a CA the system trusts (a company CA installed with
+/// `update-ca-certificates`, or named by `SSL_CERT_FILE`) is now reached without
+/// `NOMAD_CACERT`; a system without any CA bundle (a bare container) is a
+/// [`SetupError::NoSystemRoots`] when the client is built. `RootCertificates::WebPki` gives the
+/// old behaviour.
+///
+/// Without nomad-blocking's `tls` feature (on by default) there is no TLS at all (no rustls, no
+/// ring): `http://` and `unix://` work, and an `https://` address is
+/// [`SetupError::FeatureDisabled`] when the transport is built.
 #[derive(Clone, Debug)]
 pub struct UreqTransport {
     agent: ureq::Agent,
@@ -46,15 +64,16 @@ pub struct UreqTransport {
 }
 
 impl UreqTransport {
-    /// A transport for `config`'s address and TLS settings (the TLS files are read and checked
-    /// now) with `settings`.
+    /// A transport for `config`'s address and TLS settings with `settings`. For an `https://`
+    /// address the TLS configuration is built now: the TLS files and PEMs are read and checked,
+    /// and the system's roots loaded if they are to be used.
     ///
     /// # Errors
     ///
-    /// A [`SetupError`] when a TLS file cannot be read or does not hold what it should, or a
-    /// setting (address, proxy, TLS server name) cannot be used.
+    /// A [`SetupError`] for a TLS file or PEM that cannot be used (see
+    /// [`crate::tls::client_config`]), an invalid TLS server name or proxy URL, an unsupported
+    /// address, or an `https://` address in a build without the `tls` feature.
     pub fn new(config: &Config, settings: TransportSettings) -> Result<Self, SetupError> {
-        let tls = config.tls();
         let builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -66,23 +85,18 @@ impl UreqTransport {
             .user_agent(settings.user_agent.as_str())
             .accept_encoding(if settings.gzip { "gzip" } else { "" });
         let target = config.address().to_string();
-        let (agent, rewrite) = match config.address() {
-            Address::Unix { path } => (unix_agent(builder, path)?, None),
+        let agent = match config.address() {
+            Address::Unix { path } => unix_agent(builder, path)?,
             Address::Http {
                 tls: is_tls, authority, ..
             } => {
                 let proxy = proxy(&settings.proxy)?;
-                let config = builder.proxy(proxy).tls_config(tls_config(tls)?).build();
-                let rewrite = match (&tls.server_name, is_tls) {
-                    (Some(name), true) => server_name_rewrite(authority, name)?,
-                    _ => None,
-                };
-                let resolver = ServerNameResolver {
-                    name: rewrite.as_ref().map(|rw| rw.to.host().to_owned()),
-                    real_host: host_of(authority)?,
-                    inner: ureq::unversioned::resolver::DefaultResolver::default(),
-                };
-                (ureq::Agent::with_parts(config, tcp_connector(), resolver), rewrite)
+                let https_proxy = proxy
+                    .as_ref()
+                    .is_some_and(|p| p.protocol() == ureq::ProxyProtocol::Https);
+                let connector = connector(config, &settings, authority, *is_tls || https_proxy)?;
+                let ureq_config = builder.proxy(proxy).build();
+                ureq::Agent::with_parts(ureq_config, connector, LiteralResolver::default())
             }
             other => {
                 return Err(SetupError::InvalidSetting {
@@ -91,13 +105,13 @@ impl UreqTransport {
                 })
             }
         };
+        let tls = config.tls();
         Ok(UreqTransport {
             agent,
             settings: Arc::new(settings),
             route: Arc::new(Route {
                 target,
-                rewrite,
-                client_cert: tls.client_cert.is_some(),
+                client_cert: tls.client_cert.is_some() || tls.client_cert_pem.is_some(),
             }),
         })
     }
@@ -111,19 +125,19 @@ impl UreqTransport {
     /// (`send_streaming`); a log stream read that way has no overall timeout, and a plain (no
     /// heartbeat) stream no per-read timeout either. Buffered calls always keep the call timeout,
     /// even for a streaming operation, so `Client::call(&Monitor::new())` cannot block forever.
-    fn run(&self, mut request: Request<Vec<u8>>, streaming: bool) -> Result<Response<ureq::Body>, TransportError> {
-        if let Some(rw) = &self.route.rewrite {
-            rw.apply(&mut request);
-        }
+    ///
+    /// A request with an empty body whose method gives a body no meaning (GET, HEAD, DELETE, …)
+    /// goes out with no body at all, and so without `Content-Length: 0` (RFC 9110 section 8.6:
+    /// a user agent should not send it "when the request message does not contain content and
+    /// the method semantics do not anticipate such data"), as the Go client sends it. A PUT or
+    /// POST always carries its length, `0` included, as the Go client's do.
+    fn run(&self, request: Request<Vec<u8>>, streaming: bool) -> Result<Response<ureq::Body>, TransportError> {
         let stream = request
             .extensions()
             .get::<StreamingResponse>()
             .copied()
             .filter(|_| streaming);
         let expected = request.extensions().get::<ExpectedDuration>().map(|d| d.0);
-        if stream.is_none() && expected.is_none() {
-            return self.agent.run(request).map_err(|e| self.route.error(e));
-        }
         // A stream opened with a deadline (`Client::stream_until`) ends at it: the deadline is
         // the call's overall timeout, and a connect that hangs fails just before it, as a
         // connect timeout (an error, unlike the deadline).
@@ -132,33 +146,69 @@ impl UreqTransport {
             .get::<crate::Deadline>()
             .map(crate::Deadline::remaining)
             .filter(|_| stream.is_some());
-        let connect = match deadline {
-            Some(left) if left > 2 * DEADLINE_CONNECT_MARGIN => {
-                let before = left - DEADLINE_CONNECT_MARGIN;
-                Some(self.settings.connect_timeout.map_or(before, |c| c.min(before)))
+        let timeouts = match (stream, expected) {
+            (None, None) => None,
+            (Some(s), _) => {
+                let connect = match deadline {
+                    Some(left) if left > 2 * DEADLINE_CONNECT_MARGIN => {
+                        let before = left - DEADLINE_CONNECT_MARGIN;
+                        Some(self.settings.connect_timeout.map_or(before, |c| c.min(before)))
+                    }
+                    _ => self.settings.connect_timeout,
+                };
+                Some(Timeouts {
+                    global: deadline,
+                    per_read: self.settings.read_timeout.filter(|_| s.heartbeats),
+                    connect,
+                })
             }
-            _ => self.settings.connect_timeout,
-        };
-        let (global, per_read) = match stream {
-            Some(s) => (deadline, self.settings.read_timeout.filter(|_| s.heartbeats)),
-            None => {
-                let expected = expected.unwrap_or_default();
+            (None, Some(expected)) => {
                 // The response only starts once the profile is done: let a read wait that long.
-                (
-                    self.settings.call_timeout.map(|t| t.saturating_add(expected)),
-                    self.settings.read_timeout.map(|r| r.saturating_add(expected)),
-                )
+                Some(Timeouts {
+                    global: self.settings.call_timeout.map(|t| t.saturating_add(expected)),
+                    per_read: self.settings.read_timeout.map(|r| r.saturating_add(expected)),
+                    connect: self.settings.connect_timeout,
+                })
             }
         };
-        let request = self
-            .agent
-            .configure_request(request)
-            .timeout_global(global)
-            .timeout_per_read(per_read)
-            .timeout_connect(connect)
-            .build();
+        if request.body().is_empty() && !anticipates_body(request.method()) {
+            self.dispatch(request.map(|_| ()), timeouts)
+        } else {
+            self.dispatch(request, timeouts)
+        }
+    }
+
+    /// Runs `request` with the agent, with timeouts of its own if given.
+    fn dispatch<B: ureq::AsSendBody>(
+        &self,
+        request: Request<B>,
+        timeouts: Option<Timeouts>,
+    ) -> Result<Response<ureq::Body>, TransportError> {
+        let request = match timeouts {
+            None => request,
+            Some(t) => self
+                .agent
+                .configure_request(request)
+                .timeout_global(t.global)
+                .timeout_per_read(t.per_read)
+                .timeout_connect(t.connect)
+                .build(),
+        };
         self.agent.run(request).map_err(|e| self.route.error(e))
     }
+}
+
+/// The timeouts of one request that differ from the agent's (streams, profiles).
+#[derive(Clone, Copy)]
+struct Timeouts {
+    global: Option<Duration>,
+    per_read: Option<Duration>,
+    connect: Option<Duration>,
+}
+
+/// Whether `method` gives a request body a meaning (then its length is always sent).
+fn anticipates_body(method: &Method) -> bool {
+    *method == Method::PUT || *method == Method::POST || *method == Method::PATCH
 }
 
 impl Transport for UreqTransport {
@@ -200,15 +250,13 @@ impl Read for StreamBody {
     }
 }
 
-// ---- Where requests go: the address, `NOMAD_TLS_SERVER_NAME`, the resolver
+// ---- Where requests go: the address and the resolver
 
-/// What the transport knows about where requests go, for rewriting and for errors.
+/// What the transport knows about where requests go, for errors.
 #[derive(Debug)]
 struct Route {
     /// The address as errors show it (`https://10.0.0.5:4646`, `unix:///…`; never credentials).
     target: String,
-    /// `NOMAD_TLS_SERVER_NAME`: requests for `from` go out with `to` as the URI authority.
-    rewrite: Option<Rewrite>,
     /// Whether a client certificate is configured (tells "required" from "rejected").
     client_cert: bool,
 }
@@ -220,110 +268,22 @@ impl Route {
     }
 }
 
-/// A request URI rewrite for `NOMAD_TLS_SERVER_NAME` (see [`server_name_rewrite`]).
-#[derive(Debug)]
-struct Rewrite {
-    from: Authority,
-    to: Authority,
-    host_header: HeaderValue,
-}
-
-impl Rewrite {
-    fn apply(&self, request: &mut Request<Vec<u8>>) {
-        let uri = request.uri();
-        if uri.scheme() != Some(&Scheme::HTTPS) || uri.authority() != Some(&self.from) {
-            return;
-        }
-        let mut parts = uri.clone().into_parts();
-        parts.authority = Some(self.to.clone());
-        if let Ok(new) = Uri::from_parts(parts) {
-            *request.uri_mut() = new;
-            // The certificate name is only for TLS: the Host header still names the address,
-            // as with the Go client's TLSServerName.
-            request
-                .headers_mut()
-                .entry(header::HOST)
-                .or_insert_with(|| self.host_header.clone());
-        }
-    }
-}
-
-/// `NOMAD_TLS_SERVER_NAME` for an `https://` address with `authority`: `None` when the name is
-/// the address's host already.
-fn server_name_rewrite(authority: &str, name: &str) -> Result<Option<Rewrite>, SetupError> {
-    let invalid = |reason: &str| SetupError::InvalidSetting {
-        setting: "tls_server_name",
-        reason: format!("`{name}` {reason}"),
-    };
-    let name = name.trim();
-    if name.is_empty() {
-        return Ok(None);
-    }
-    rustls::pki_types::ServerName::try_from(name).map_err(|_| invalid("is not a valid DNS name or IP address"))?;
-    let from: Authority = authority.parse().map_err(|_| SetupError::InvalidSetting {
-        setting: "address",
-        reason: format!("`{authority}` is not a valid host:port"),
-    })?;
-    let bare_host = from.host().trim_start_matches('[').trim_end_matches(']');
-    if bare_host.eq_ignore_ascii_case(name) {
-        return Ok(None);
-    }
-    let host = if name.parse::<std::net::Ipv6Addr>().is_ok() {
-        format!("[{name}]")
-    } else {
-        name.to_ascii_lowercase()
-    };
-    let to = match from.port_u16() {
-        Some(port) => format!("{host}:{port}"),
-        None => host,
-    };
-    let to: Authority = to.parse().map_err(|_| invalid("cannot be used as a host name"))?;
-    let host_header = HeaderValue::from_str(from.as_str()).map_err(|_| SetupError::InvalidSetting {
-        setting: "address",
-        reason: format!("`{authority}` cannot be sent as a Host header"),
-    })?;
-    Ok(Some(Rewrite { from, to, host_header }))
-}
-
-fn host_of(authority: &str) -> Result<String, SetupError> {
-    let parsed: Authority = authority.parse().map_err(|_| SetupError::InvalidSetting {
-        setting: "address",
-        reason: format!("`{authority}` is not a valid host:port"),
-    })?;
-    Ok(parsed.host().to_owned())
-}
-
-/// Resolves the TLS server name to the address's host (then as usual); every other host as usual.
-/// An IP-literal host (the usual `NOMAD_ADDR`) is taken as it is, without a lookup: ureq's
-/// `DefaultResolver` (3.5) starts a thread per request to time the lookup out, even for an IP
-/// and even when a pooled connection is then reused, and that was most of a small call's cost.
-#[derive(Debug)]
-struct ServerNameResolver {
-    /// The server name as it appears in rewritten URIs (`None`: no server name override).
-    name: Option<String>,
-    /// The host of the configured address (a name or an IP literal, IPv6 in brackets).
-    real_host: String,
+/// Takes an IP-literal host (the usual `NOMAD_ADDR`) as it is, without a lookup; resolves any
+/// other host with ureq's resolver. ureq's `DefaultResolver` (3.5) starts a thread per request
+/// to time the lookup out, even for an IP and even when a pooled connection is then reused, and
+/// that was most of a small call's cost.
+#[derive(Debug, Default)]
+struct LiteralResolver {
     inner: ureq::unversioned::resolver::DefaultResolver,
 }
 
-impl ureq::unversioned::resolver::Resolver for ServerNameResolver {
+impl ureq::unversioned::resolver::Resolver for LiteralResolver {
     fn resolve(
         &self,
         uri: &Uri,
         config: &ureq::config::Config,
         timeout: ureq::unversioned::transport::NextTimeout,
     ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        let real: Uri;
-        let uri = match uri.host() {
-            Some(host) if self.name.as_deref().is_some_and(|n| host.eq_ignore_ascii_case(n)) => {
-                let port = uri.port_u16().unwrap_or(443);
-                real = format!("https://{}:{port}/", self.real_host)
-                    .parse()
-                    .map_err(|_| ureq::Error::BadUri(format!("cannot map {host} to {}", self.real_host)))?;
-                &real
-            }
-            _ => uri,
-        };
         if let Some(addr) = ip_literal(uri, config) {
             let mut addrs = self.empty();
             addrs.push(addr);
@@ -383,39 +343,53 @@ fn proxy(policy: &ProxyPolicy) -> Result<Option<ureq::Proxy>, SetupError> {
     }
 }
 
-/// ureq's default connector chain without SOCKS (refused above), with TLS handshake failures
-/// marked so that they are reported as TLS problems.
-fn tcp_connector() -> impl ureq::unversioned::transport::Connector {
-    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector, TcpConnector};
-    ().chain(ConnectProxyConnector::default())
-        .chain(TcpConnector::default())
-        .chain(TlsHandshake(RustlsConnector::default()))
+/// ureq's connector chain without SOCKS (refused above), and with nomad-blocking's TLS step:
+/// [`TlsConnector`](super::tls::TlsConnector) with [`crate::tls`]'s configuration for `https://`
+/// addresses (and `https://` proxies).
+#[cfg(feature = "tls")]
+fn connector(
+    config: &Config,
+    settings: &TransportSettings,
+    authority: &str,
+    needs_tls: bool,
+) -> Result<impl ureq::unversioned::transport::Connector, SetupError> {
+    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+    let tls = if needs_tls {
+        let client_config = crate::tls::build_client_config(config.tls(), settings.root_certificates)?;
+        let name = match config.address().is_tls() {
+            true => crate::tls::server_name(config)?,
+            false => crate::tls::host_name(authority)?,
+        };
+        super::tls::TlsConnector::new(client_config, authority, name)
+    } else {
+        super::tls::TlsConnector::plain()
+    };
+    Ok(
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(tls),
+    )
 }
 
-/// Wraps the rustls connector: a connection closed or reset during the handshake is a TLS
-/// failure (typically a plain-HTTP agent behind an `https://` address), not an HTTP one.
-#[derive(Debug)]
-struct TlsHandshake(ureq::unversioned::transport::RustlsConnector);
-
-impl<In: ureq::unversioned::transport::Transport> ureq::unversioned::transport::Connector<In> for TlsHandshake {
-    type Out = <ureq::unversioned::transport::RustlsConnector as ureq::unversioned::transport::Connector<In>>::Out;
-
-    fn connect(
-        &self,
-        details: &ureq::unversioned::transport::ConnectionDetails,
-        chained: Option<In>,
-    ) -> Result<Option<Self::Out>, ureq::Error> {
-        use std::io::ErrorKind as K;
-        let needs_tls = details.needs_tls();
-        self.0.connect(details, chained).map_err(|e| match e {
-            ureq::Error::Io(io)
-                if needs_tls
-                    && io.get_ref().is_none()
-                    && matches!(io.kind(), K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted) =>
-            {
-                ureq::Error::Io(std::io::Error::new(io.kind(), HandshakeCut))
-            }
-            other => other,
-        })
+/// ureq's connector chain without SOCKS (refused above) and without TLS: this build has no
+/// `tls` feature, so `https://` is refused here rather than failing (or, with another TLS
+/// setup, panicking inside ureq) on the first call.
+#[cfg(not(feature = "tls"))]
+fn connector(
+    _config: &Config,
+    _settings: &TransportSettings,
+    _authority: &str,
+    needs_tls: bool,
+) -> Result<impl ureq::unversioned::transport::Connector, SetupError> {
+    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+    if needs_tls {
+        return Err(SetupError::FeatureDisabled {
+            feature: "tls",
+            needed_for: "https:// (an https:// address or proxy)".to_owned(),
+        });
     }
+    Ok(
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default()),
+    )
 }
