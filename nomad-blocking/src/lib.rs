@@ -22,6 +22,17 @@
 //! - [`Transport`] is implemented by [`UreqTransport`] (rustls, pooled keep-alive connections,
 //!   gzip, explicit timeouts and body limit, no redirects, no proxy unless asked) and by any
 //!   closure `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>`.
+//! - `tls` (feature `tls`, on by default): the rustls configuration the client connects with
+//!   (trusted roots: the configured CA, else the system's, as the `nomad` CLI), public so that
+//!   an async client trusts exactly the same.
+//!
+//! ## Features
+//!
+//! - `tls` (default): `https://` addresses, with rustls (ring), the system's roots
+//!   (rustls-native-certs) and Mozilla's (webpki-roots). Without it (`default-features = false`)
+//!   nothing of TLS is built: `http://` and `unix://` work, and an `https://` address is
+//!   [`SetupError::FeatureDisabled`] when the client is built.
+//! - `test-agent`: the loopback test double `test_agent` (its HTTPS front needs `tls` too).
 //! - [`Error`] says which side failed: [`Error::Build`], [`Error::Setup`], [`Error::Transport`],
 //!   [`Error::Response`], or [`Error::Write`] (the destination of a streamed profile). Its
 //!   `Display` states the reason on one line.
