@@ -675,3 +675,22 @@ fn pem_problems_in_memory_are_setup_errors_naming_memory() {
         }
     }
 }
+
+#[test]
+fn server_name_override_through_a_proxy_connects_to_the_address() {
+    // The server name is only what the certificate is verified against: the proxy is asked for
+    // the address's host and port, which it can reach, and the request names the address too.
+    let p = pki("server-name-proxy");
+    let agent = tls_agent(&p.ca.server(&["server.global.nomad"]), None);
+    let target = agent.socket_addr().unwrap();
+    let proxy = support::proxy::RecordingProxy::start();
+    let c = Client::builder()
+        .address(agent.url())
+        .config(|b| b.ca_cert(&p.ca_file).tls_server_name("server.global.nomad"))
+        .proxy(nomad_blocking::ProxyPolicy::Url(proxy.url()))
+        .build()
+        .unwrap();
+    assert_eq!(c.agent().servers().unwrap().len(), 3);
+    assert_eq!(proxy.seen(), [format!("CONNECT {target} HTTP/1.1")]);
+    assert_eq!(agent.requests()[0].header_all("host"), [target.to_string()]);
+}
