@@ -694,3 +694,149 @@ fn server_name_override_through_a_proxy_connects_to_the_address() {
     assert_eq!(proxy.seen(), [format!("CONNECT {target} HTTP/1.1")]);
     assert_eq!(agent.requests()[0].header_all("host"), [target.to_string()]);
 }
+
+/// An `https://` proxy on loopback: TLS with `leaf`, then a `CONNECT` tunnel to the target. It
+/// records the CONNECT line and every byte the client sent through the tunnel (what the proxy
+/// can read).
+struct TlsProxy {
+    addr: std::net::SocketAddr,
+    seen: std::sync::Arc<std::sync::Mutex<(Vec<String>, Vec<u8>)>>,
+}
+
+impl TlsProxy {
+    fn start(leaf: &Leaf) -> TlsProxy {
+        use nomad_blocking::tls::rustls::{self, pki_types::pem::PemObject};
+        use std::io::{ErrorKind, Read, Write};
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::{Arc, Mutex};
+        use std::time::Duration;
+
+        let chain = vec![rustls::pki_types::CertificateDer::from_pem_slice(leaf.cert_pem.as_bytes()).unwrap()];
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(leaf.key_pkcs8_pem.as_bytes()).unwrap();
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(chain, key)
+                .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+        let record = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for tcp in listener.incoming() {
+                let Ok(tcp) = tcp else { return };
+                let (config, record) = (Arc::clone(&config), Arc::clone(&record));
+                std::thread::spawn(move || {
+                    tcp.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+                    let conn = rustls::ServerConnection::new(config).unwrap();
+                    let mut tls = rustls::StreamOwned::new(conn, tcp);
+                    let timed_out =
+                        |e: &std::io::Error| matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut);
+                    // The CONNECT head, a byte at a time.
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+                    while !head.ends_with(b"\r\n\r\n") && std::time::Instant::now() < deadline {
+                        match tls.read(&mut byte) {
+                            Ok(1) => head.push(byte[0]),
+                            Err(e) if timed_out(&e) => continue,
+                            _ => return,
+                        }
+                    }
+                    let line = String::from_utf8_lossy(&head)
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    record.lock().unwrap().0.push(line.clone());
+                    let Some(target) = line.split_whitespace().nth(1) else {
+                        return;
+                    };
+                    let Ok(mut upstream) = TcpStream::connect(target) else {
+                        return;
+                    };
+                    upstream.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+                    if tls.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").is_err() {
+                        return;
+                    }
+                    // Pipe both ways until either side closes.
+                    let mut buf = vec![0u8; 16 * 1024];
+                    while std::time::Instant::now() < deadline {
+                        match tls.read(&mut buf) {
+                            Ok(0) => return,
+                            Ok(n) => {
+                                record.lock().unwrap().1.extend_from_slice(&buf[..n]);
+                                if upstream.write_all(&buf[..n]).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(e) if timed_out(&e) => {}
+                            Err(_) => return,
+                        }
+                        match upstream.read(&mut buf) {
+                            Ok(0) => return,
+                            Ok(n) => {
+                                if tls.write_all(&buf[..n]).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(e) if timed_out(&e) => {}
+                            Err(_) => return,
+                        }
+                    }
+                });
+            }
+        });
+        TlsProxy { addr, seen }
+    }
+}
+
+#[test]
+fn through_an_https_proxy_the_agent_session_runs_inside_the_proxy_session() {
+    // TLS to the proxy, and the agent's own TLS session inside the tunnel: the proxy sees a TLS
+    // handshake, never the request or the token, and the agent's certificate is verified.
+    let p = pki("https-proxy");
+    let agent = tls_agent(&p.ca.server(&["server.global.nomad"]), None);
+    let proxy_ca = pki::ca("Proxy CA (test)");
+    let proxy = TlsProxy::start(&proxy_ca.server(&["127.0.0.1"]));
+    let target = agent.socket_addr().unwrap();
+    let both_cas = format!("{}{}", p.ca.cert_pem(), proxy_ca.cert_pem());
+    let c = Client::builder()
+        .address(agent.url())
+        .ca_cert_pem(both_cas)
+        .config(|b| b.tls_server_name("server.global.nomad").token("s3cr3t-token"))
+        .proxy(nomad_blocking::ProxyPolicy::Url(format!("https://{}", proxy.addr)))
+        .build()
+        .unwrap();
+    assert_eq!(c.agent().servers().unwrap().len(), 3);
+    let (lines, tunnel) = proxy.seen.lock().unwrap().clone();
+    assert_eq!(lines, [format!("CONNECT {target} HTTP/1.1")]);
+    assert_eq!(
+        tunnel.first(),
+        Some(&0x16),
+        "the tunnel starts with a TLS handshake record"
+    );
+    let text = String::from_utf8_lossy(&tunnel);
+    assert!(
+        !text.contains("s3cr3t-token") && !text.contains("/v1/agent"),
+        "the proxy read the request"
+    );
+    assert_eq!(agent.requests()[0].header_all("x-nomad-token"), ["s3cr3t-token"]);
+
+    // The agent's certificate is still verified inside the tunnel: trusting the proxy's CA
+    // only is not enough.
+    let proxy_only = Client::builder()
+        .address(agent.url())
+        .ca_cert_pem(proxy_ca.cert_pem())
+        .config(|b| b.tls_server_name("server.global.nomad"))
+        .proxy(nomad_blocking::ProxyPolicy::Url(format!("https://{}", proxy.addr)))
+        .build()
+        .unwrap();
+    assert_eq!(
+        tls_problem(proxy_only.agent().servers()),
+        TlsProblem::UntrustedCertificate
+    );
+}

@@ -62,10 +62,9 @@ impl<In: Transport> Connector<In> for TlsConnector {
         let Some(transport) = chained else {
             return Ok(None);
         };
-        // A transport that is TLS already is the tunnel through an `https://` proxy: the
-        // agent's own TLS session still goes inside it (ureq's own rustls connector would skip
-        // it, leaving the proxy to read the requests and the agent's certificate unchecked).
-        let Some(session) = self.0.as_ref().filter(|_| details.needs_tls()) else {
+        // A tunnel through an `https://` proxy is not TLS to the agent (ureq's tunnel transport
+        // says so), so the agent's own session goes inside it.
+        let Some(session) = self.0.as_ref().filter(|_| details.needs_tls() && !transport.is_tls()) else {
             return Ok(Some(Either::A(transport)));
         };
         let authority = details
