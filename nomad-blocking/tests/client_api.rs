@@ -45,6 +45,7 @@ fn one_helper_takes_a_closure_client_and_a_ureq_client() {
     assert!(format!("{canned:?}").contains("transport"), "{canned:?}");
 }
 
+#[cfg(feature = "tls")] // an https:// address, TLS settings
 #[test]
 fn the_builder_sets_every_connection_setting_under_its_config_builder_name() {
     let lookup = |name: &str| (name == "NOMAD_NAMESPACE").then(|| "from-env".to_owned());

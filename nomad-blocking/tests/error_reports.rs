@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use nomad_blocking::http::{Request, Response};
 use nomad_blocking::proto::agent::{ListMembers, Pprof};
-use nomad_blocking::{Client, Config, Error, TimeoutKind, TlsProblem, TransportErrorKind};
+use nomad_blocking::{Client, Config, Error, TimeoutKind, TransportErrorKind};
 
 /// The two ways an application prints an error: `{}`, and anyhow's chain report `{:#}`.
 fn reports(err: Error) -> (String, String) {
@@ -129,6 +129,7 @@ fn a_timeout_says_which_phase() {
     assert!(shown.ends_with("timed out (waiting for data)"), "{shown}");
 }
 
+#[cfg(feature = "tls")]
 #[test]
 fn a_tls_failure_says_which_problem() {
     // An https:// address, and an agent that speaks plain HTTP.
@@ -139,8 +140,8 @@ fn a_tls_failure_says_which_problem() {
         .cloned()
         .unwrap_or_else(|| panic!("a TLS problem: {err:?}"));
     let reason = match &problem {
-        TlsProblem::NotTls => "the peer does not speak TLS".to_owned(),
-        TlsProblem::Handshake(m) => m.clone(),
+        nomad_blocking::TlsProblem::NotTls => "the peer does not speak TLS".to_owned(),
+        nomad_blocking::TlsProblem::Handshake(m) => m.clone(),
         other => panic!("a plain-HTTP peer is not {other:?}"),
     };
     states_once(err, &reason);
@@ -228,6 +229,7 @@ fn a_write_error_says_why_the_destination_failed() {
     );
 }
 
+#[cfg(feature = "tls")] // CA files are read for https:// addresses only
 #[test]
 fn a_setup_error_says_why_a_file_cannot_be_read() {
     let missing = std::env::temp_dir().join("nomad-blocking-no-such-ca.pem");
