@@ -405,6 +405,8 @@ impl Agent<'_> {
 /// # Errors
 ///
 /// [`Error::Random`] if the operating system cannot provide random bytes.
+#[cfg(feature = "keygen")]
+#[cfg_attr(docsrs, doc(cfg(feature = "keygen")))]
 pub fn generate_gossip_key() -> Result<Secret, Error> {
     use base64::Engine as _;
     let mut bytes = [0u8; 32];

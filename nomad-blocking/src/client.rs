@@ -500,8 +500,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Ask the agent for gzip answers (default on). Turning it off makes small calls cheaper on
-    /// fast links; large answers and log streams then travel uncompressed.
+    /// Ask the agent for gzip answers (default on; needs the crate's `gzip` feature, also on by
+    /// default). Turning it off makes small calls cheaper on fast links; large answers and log
+    /// streams then travel uncompressed.
     pub fn gzip(mut self, on: bool) -> Self {
         self.settings.gzip = on;
         self

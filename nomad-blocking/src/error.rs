@@ -440,7 +440,9 @@ impl TransportError {
             return Some(io);
         }
         match source.downcast_ref::<ureq::Error>()? {
-            ureq::Error::Io(io) | ureq::Error::Decompress(_, io) => Some(io),
+            ureq::Error::Io(io) => Some(io),
+            #[cfg(feature = "gzip")]
+            ureq::Error::Decompress(_, io) => Some(io),
             _ => None,
         }
     }
@@ -470,6 +472,7 @@ fn ureq_reason(error: &ureq::Error) -> Option<String> {
     Some(match error {
         ureq::Error::Io(io) => io_reason(io),
         ureq::Error::Protocol(p) => p.to_string(),
+        #[cfg(feature = "gzip")]
         ureq::Error::Decompress(what, io) => format!("{what} decompression failed: {}", io_reason(io)),
         ureq::Error::ConnectProxyFailed(m) => format!("the proxy refused the tunnel: {m}"),
         other => other.to_string(),

@@ -8,7 +8,7 @@
 //!
 //! let client = Client::from_env()?; // NOMAD_ADDR, NOMAD_TOKEN, NOMAD_REGION, NOMAD_CACERT, …
 //! let me = client.agent().self_info()?;
-//! println!("{} in {:?}", me.member.name, me.config.datacenter());
+//! println!("{} in {:?}", me.node_name().unwrap_or("?"), me.datacenter());
 //! let health = client.agent().health()?;
 //! if !health.is_healthy() {
 //!     eprintln!("unhealthy: {:?}", health.problems());
@@ -18,31 +18,24 @@
 //!
 //! - [`Client`] runs any [`nomad_proto::Endpoint`] with [`Client::call`] (or hands its body over
 //!   as a reader with [`Client::open`]), and has a named method per agent endpoint under
-//!   [`Client::agent`].
+//!   [`Client::agent`]. It is one type whatever its transport, cheap to clone and `Send + Sync`.
 //! - [`Transport`] is implemented by [`UreqTransport`] (rustls, pooled keep-alive connections,
 //!   gzip, explicit timeouts and body limit, no redirects, no proxy unless asked) and by any
 //!   closure `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, E>`.
-//! - `tls` (feature `tls`, on by default): the rustls configuration the client connects with
-//!   (trusted roots: the configured CA, else the system's, as the `nomad` CLI), public so that
-//!   an async client trusts exactly the same.
-//!
-//! ## Features
-//!
-//! - `tls` (default): `https://` addresses, with rustls (ring), the system's roots
-//!   (rustls-native-certs) and Mozilla's (webpki-roots). Without it (`default-features = false`)
-//!   nothing of TLS is built: `http://` and `unix://` work, and an `https://` address is
-//!   [`SetupError::FeatureDisabled`] when the client is built.
-//! - `test-agent`: the loopback test double `test_agent` (its HTTPS front needs `tls` too).
 //! - [`Error`] says which side failed: [`Error::Build`], [`Error::Setup`], [`Error::Transport`],
 //!   [`Error::Response`], or [`Error::Write`] (the destination of a streamed profile). Its
-//!   `Display` states the reason on one line.
+//!   `Display` states the reason on one line, once.
 //! - [`LogStream`] iterates a live log stream; [`Client::stream_for`] ends one cleanly after a
 //!   while, however quiet it is.
 //! - With the `tracing` feature (on by default), every call is a `nomad_call` span with an event
 //!   (operation, method, path, status, duration, sizes), and log streams log their open and end,
 //!   all with the target `nomad_blocking`. No token, password, gossip key or query value is ever
 //!   recorded, and without a subscriber it costs nothing measurable.
-//! - [`generate_gossip_key`] makes a gossip encryption key from the OS's random number generator.
+//! - `generate_gossip_key` (feature `keygen`) makes a gossip encryption key from the OS's random
+//!   number generator.
+//! - The `tls` module (feature `tls`) is the rustls configuration the client connects with
+//!   (trusted roots: the configured CA, else the system's, as the `nomad` CLI), public so that
+//!   an async client trusts exactly the same.
 //!
 //! ## Testing your code against a test agent
 //!
@@ -80,17 +73,27 @@
 //!
 //! ## Cargo features
 //!
-//! - `tls` (default): HTTPS to the agent through rustls, with the ring crypto provider and the
-//!   webpki root certificates, custom CA files and directories (`NOMAD_CACERT`, `NOMAD_CAPATH`),
-//!   mTLS (`NOMAD_CLIENT_CERT`, `NOMAD_CLIENT_KEY`), `NOMAD_TLS_SERVER_NAME` and
-//!   `NOMAD_SKIP_VERIFY`. Pulls in `rustls`, `ring` and `webpki-roots`. Without it the client
-//!   speaks `http://` and `unix://` only.
+//! - `tls` (default): `https://` addresses through rustls (the ring provider), trusting the
+//!   configured CA (`NOMAD_CACERT`, `NOMAD_CAPATH`, or PEM in memory) or else the system's roots
+//!   (rustls-native-certs) or Mozilla's (webpki-roots), mTLS, `NOMAD_TLS_SERVER_NAME`,
+//!   `NOMAD_SKIP_VERIFY`, and the public `tls` module. Pulls in `rustls`, `ring`,
+//!   `rustls-native-certs` and `webpki-roots`. Without it nothing of TLS is built: `http://` and
+//!   `unix://` work, and an `https://` address is [`SetupError::FeatureDisabled`] when the client
+//!   is built.
+//! - `gzip` (default): asks the agent for gzip answers and decodes them, as the Go client does.
+//!   Pulls in `flate2`.
 //! - `tracing` (default): reports each call through the [`tracing`](https://docs.rs/tracing)
 //!   crate, never with a token, password or key. Pulls in `tracing` and `tracing-core`.
+//! - `keygen` (default): `generate_gossip_key`, from the OS's random number generator. Pulls in
+//!   `getrandom`.
 //! - `simd` (default): nomad-proto's `simd` feature: SIMD base64 for log-stream frames (the
 //!   `base64-simd` crate); without it the `base64` crate alone decodes them, more slowly.
-//! - `test-agent`: the `test_agent` module, a loopback Nomad test double for your tests (above).
-//!   Pulls in `tiny_http`, `serde`, `serde_json`, `flate2` and `form_urlencoded`.
+//! - `test-agent`: the `test_agent` module, a loopback Nomad test double for your tests (above);
+//!   its HTTPS front needs `tls` too. Pulls in `tiny_http`, `serde`, `serde_json`, `flate2` and
+//!   `form_urlencoded`.
+//!
+//! `default-features = false` is the lean build: plain HTTP and `unix://` Task API sockets, with
+//! no TLS, compression, tracing, key generation or SIMD code.
 //!
 //! On docs.rs, each item that needs a feature is marked with its name.
 //!
@@ -120,7 +123,9 @@ mod transport;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-agent")))]
 pub mod test_agent;
 
-pub use agent::{generate_gossip_key, Agent};
+#[cfg(feature = "keygen")]
+pub use agent::generate_gossip_key;
+pub use agent::Agent;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, SetupError, TimeoutKind, TlsProblem, TransportError, TransportErrorKind};
 pub use stream::{Deadline, LogStream, StopHandle};

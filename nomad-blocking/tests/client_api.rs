@@ -2,11 +2,10 @@
 //! (so helpers take `&Client` and are unit-tested with closures), a builder with every
 //! connection setting, and gossip keys generated from the OS's random number generator.
 
-use base64::Engine as _;
 use nomad_blocking::http::{Request, Response};
-use nomad_blocking::proto::agent::{InstallKey, MemberStatus};
-use nomad_blocking::proto::{Config, Endpoint};
-use nomad_blocking::{generate_gossip_key, Client, Error, UreqTransport};
+use nomad_blocking::proto::agent::MemberStatus;
+use nomad_blocking::proto::Config;
+use nomad_blocking::{Client, Error, UreqTransport};
 
 /// A user's helper: it takes the one client type.
 fn alive_members(client: &Client) -> Result<usize, Error> {
@@ -98,8 +97,13 @@ fn connection_settings_on_top_of_a_finished_config_are_refused_not_dropped() {
     );
 }
 
+#[cfg(feature = "keygen")]
 #[test]
 fn a_generated_gossip_key_is_32_random_bytes_in_standard_base64() {
+    use base64::Engine as _;
+    use nomad_blocking::generate_gossip_key;
+    use nomad_blocking::proto::{agent::InstallKey, Endpoint};
+
     let key = generate_gossip_key().unwrap();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(key.expose())

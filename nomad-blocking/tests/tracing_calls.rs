@@ -3,7 +3,7 @@
 //! with an ACL token, basic auth (`user:password`), a gossip key install, a query value and a log
 //! stream, against the test agent; the record names the calls, their paths and statuses, and
 //! holds none of the secrets.
-#![cfg(all(feature = "tracing", feature = "test-agent"))]
+#![cfg(all(feature = "tracing", feature = "test-agent", feature = "keygen"))]
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};

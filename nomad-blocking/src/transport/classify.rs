@@ -22,7 +22,10 @@ pub(super) fn classify(error: ureq::Error, client_cert: bool) -> TransportError 
             TransportErrorKind::Protocol
         }
         // A body the reader cannot make progress on (e.g. an endless chunk-size line).
-        U::Decompress(..) | U::BodyStalled => TransportErrorKind::Protocol,
+        U::BodyStalled => TransportErrorKind::Protocol,
+        // A gzip body that does not decompress.
+        #[cfg(feature = "gzip")]
+        U::Decompress(..) => TransportErrorKind::Protocol,
         U::Tls(m) => TransportErrorKind::Tls(TlsProblem::Handshake((*m).to_owned())),
         U::TlsRequired => TransportErrorKind::Tls(TlsProblem::Handshake(error.to_string())),
         U::Io(io) => classify_io(io, client_cert),

@@ -162,7 +162,8 @@ pub struct TransportSettings {
     /// Ask for gzip (`Accept-Encoding: gzip`, as the Go client does). Default on: the agent then
     /// compresses every answer, which saves bandwidth on large answers (`self`, `host`, profiles,
     /// log streams) but costs CPU on small ones (about a third of a `members()` call on
-    /// loopback; see BENCHMARKS.md). Gzip answers are decoded either way.
+    /// loopback; see BENCHMARKS.md). Without the crate's `gzip` feature (on by default) the client
+    /// asks for no compression whatever this says.
     pub gzip: bool,
     /// The roots trusted when no CA is configured (no `NOMAD_CACERT`, `NOMAD_CAPATH` or CA
     /// PEM): the system's (the default, as the `nomad` CLI) or Mozilla's compiled-in list.

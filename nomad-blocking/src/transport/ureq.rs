@@ -83,7 +83,12 @@ impl UreqTransport {
             .max_idle_connections_per_host(settings.max_idle_per_host)
             .max_idle_connections(settings.max_idle_per_host.saturating_mul(4))
             .user_agent(settings.user_agent.as_str())
-            .accept_encoding(if settings.gzip { "gzip" } else { "" });
+            // ureq decodes gzip only with its `gzip` feature (ours): never ask for what it cannot read.
+            .accept_encoding(if settings.gzip && cfg!(feature = "gzip") {
+                "gzip"
+            } else {
+                ""
+            });
         let target = config.address().to_string();
         let agent = match config.address() {
             Address::Unix { path } => unix_agent(builder, path)?,
