@@ -74,6 +74,31 @@ fn log_json_streams_decode_into_typed_records() {
 }
 
 #[test]
+fn the_dropped_logs_line_is_a_warn_record_and_the_records_go_on_after_it() {
+    // A real agent whose monitor buffer overflowed inserts a plain-text line into a JSON stream
+    // (Nomad `command/agent/monitor/monitor.go`); it must not end a `records()` loop.
+    let feed = MonitorFeed::new().lines(40).dropped_after(10, 7);
+    let agent = agent_with(feed);
+    let client = agent.client().unwrap();
+    let stream = client
+        .agent()
+        .monitor(&Monitor::new().log_json(true).log_level(LogLevel::Trace))
+        .unwrap();
+    let records: Vec<_> = stream.records().map(|r| r.expect("a record, never an error")).collect();
+    let dropped: Vec<_> = records.iter().filter(|r| r.dropped().is_some()).collect();
+    assert_eq!(dropped.len(), 1, "{records:?}");
+    assert_eq!(dropped[0].dropped(), Some(7));
+    assert_eq!(dropped[0].level, LogLevel::Warn);
+    assert_eq!(dropped[0].message, "Monitor dropped 7 logs during monitor request");
+    // The lines before and after it arrive: 40 generated, 7 of them dropped by the agent.
+    let ordinary: Vec<_> = records.iter().filter(|r| r.dropped().is_none()).collect();
+    assert_eq!(ordinary.len(), 40 - 7);
+    let position = records.iter().position(|r| r.dropped().is_some()).unwrap();
+    assert_eq!(position, 10, "after the 10 lines sent before the overflow");
+    assert_eq!(records.last().unwrap().message, "event 39 handled");
+}
+
+#[test]
 fn plain_streams_are_raw_text_split_into_lines() {
     let agent = agent_with(MonitorFeed::new().lines(3_000));
     let client = agent.client().unwrap();
