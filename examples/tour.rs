@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use nomad_blocking::proto::agent::{AgentRole, ListMembers, Monitor, MonitorExport, Pprof};
 use nomad_blocking::proto::stream::LogLevel;
+use nomad_blocking::proto::terminal_safe;
 use nomad_blocking::test_agent::{MonitorFeed, Role, TestAgent};
 use nomad_blocking::{Client, Error, WithCallOptions};
 
@@ -53,22 +54,23 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
         Err(e) if e.is_permission_denied() => println!("self: permission denied ({e})"),
         Err(e) => return Err(e),
         Ok(me) => {
+            // Text from the agent goes through `terminal_safe`: a hostile or broken endpoint cannot
+            // write escape sequences into the terminal.
+            let text = |value: Option<&str>| terminal_safe(value.unwrap_or("?")).to_string();
             println!(
-                "node {:?} in region {:?}, datacenter {:?}, Nomad {}",
-                me.config.node_name().unwrap_or("?"),
-                me.config.region().unwrap_or("?"),
-                me.config.datacenter().unwrap_or("?"),
-                me.config.version().unwrap_or_else(|| "?".into())
+                "node {} in region {}, datacenter {}, Nomad {}",
+                text(me.node_name()),
+                text(me.region()),
+                text(me.datacenter()),
+                text(me.version())
             );
             println!(
                 "runs a server: {}, runs a client: {}, gossip member: {}",
                 me.is_server(),
                 me.is_client(),
-                if me.member.is_empty() {
-                    "(none: client-only agent)".to_owned()
-                } else {
-                    me.member.name.clone()
-                }
+                me.member_name()
+                    .map_or("(none: client-only agent)".to_owned(), |name| terminal_safe(name)
+                        .to_string())
             );
             if let Some(leader) = me.stat("nomad", "leader") {
                 println!(
@@ -81,15 +83,20 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
 
     section("GET /v1/agent/members");
     show("members", client.agent().members(), |m| {
-        println!("answered by {} ({}/{})", m.server_name, m.server_region, m.server_dc);
+        println!(
+            "answered by {} ({}/{})",
+            terminal_safe(&m.server_name),
+            terminal_safe(&m.server_region),
+            terminal_safe(&m.server_dc)
+        );
         for member in &m.members {
             println!(
                 "  {:<20} {:<16} {:<8} build {:<8} dc {}",
-                member.name,
+                terminal_safe(&member.name),
                 member.addr.map(|a| a.to_string()).unwrap_or_default(),
-                member.status.as_str(),
-                member.build().unwrap_or("?"),
-                member.datacenter().unwrap_or("?")
+                member.status,
+                terminal_safe(member.build().unwrap_or("?")),
+                terminal_safe(member.datacenter().unwrap_or("?"))
             );
         }
     });
@@ -102,7 +109,7 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
     section("GET /v1/agent/health");
     show("health", client.agent().health(), |h| {
         for (role, check) in h.checks() {
-            println!("  {:<6} ok={} ({})", role.as_str(), check.ok, check.message);
+            println!("  {:<6} ok={} ({})", role, check.ok, terminal_safe(&check.message));
         }
         println!("healthy: {}", h.is_healthy());
     });
@@ -110,14 +117,19 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
     section("GET /v1/agent/host");
     show("host", client.agent().host(), |h| {
         let d = &h.host_data;
-        println!("OS: {}", d.os);
+        println!("OS: {}", terminal_safe(&d.os));
         println!(
             "{} network addresses, {} environment variables",
             d.network.len(),
             d.environment.len()
         );
         for (mount, usage) in &d.disk {
-            println!("  disk {mount}: {} of {} MiB used", usage.used_mb, usage.disk_mb);
+            println!(
+                "  disk {}: {} of {} MiB used",
+                terminal_safe(mount),
+                usage.used_mb,
+                usage.disk_mb
+            );
         }
     });
 
@@ -148,7 +160,7 @@ fn read_only_calls(client: &Client) -> Result<(), Error> {
         |stream| {
             for line in stream.take(3) {
                 match line {
-                    Ok(line) => println!("  | {}", line.text),
+                    Ok(line) => println!("  | {}", terminal_safe(&line.text)),
                     Err(e) => println!("monitor export: error: {e}"),
                 }
             }
@@ -171,7 +183,7 @@ fn tail_logs(client: &Client, how_long: Duration) -> Result<(), Error> {
     for line in stream {
         let line = line?;
         if shown < 12 {
-            println!("  | {}", line.text);
+            println!("  | {}", terminal_safe(&line.text));
         }
         shown += 1;
     }
@@ -228,7 +240,7 @@ fn test_agent() -> Result<(), Error> {
     client.agent().force_leave("nomad-3.global")?;
     client.agent().force_leave_prune("nomad-2.global")?;
     for m in client.agent().members()?.members {
-        println!("  {:<16} {}", m.name, m.status);
+        println!("  {:<16} {}", terminal_safe(&m.name), m.status);
     }
 
     section("PUT /v1/agent/reload");

@@ -564,6 +564,38 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
+/// Text that came from the agent (a log line, a member name, a health message), made safe to
+/// print on a terminal: control characters, Unicode direction overrides and line separators are
+/// escaped (`\u{1b}`, `\n`, `\0`, …, as `str`'s `Debug` escapes them), everything else is shown
+/// as it is, so a hostile or broken endpoint cannot write escape sequences into the user's
+/// terminal. The errors of this crate escape the agent's text this way already; use this for the
+/// rest. Width and alignment are honoured (`{:<16}`).
+///
+/// ```
+/// let name = "nomad-1\u{1b}[2J";
+/// assert_eq!(nomad_proto::terminal_safe(name).to_string(), r"nomad-1\u{1b}[2J");
+/// assert_eq!(format!("{:<10}|", nomad_proto::terminal_safe("ok")), "ok        |");
+/// ```
+#[must_use]
+pub fn terminal_safe(text: &str) -> TerminalSafe<'_> {
+    TerminalSafe(text)
+}
+
+/// Agent text shown with its control characters escaped: see [`terminal_safe`].
+#[derive(Clone, Copy, Debug)]
+pub struct TerminalSafe<'a>(&'a str);
+
+impl fmt::Display for TerminalSafe<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let escaped = Escaped::new(self.0, usize::MAX);
+        if f.width().is_some() || f.precision().is_some() {
+            f.pad(&escaped.to_string())
+        } else {
+            fmt::Display::fmt(&escaped, f)
+        }
+    }
+}
+
 /// Server text in `Debug` form: quoted and escaped like `str`'s `Debug`, cut at `limit` bytes.
 struct DebugText<'a>(&'a str, usize);
 

@@ -138,7 +138,7 @@ pub use endpoint::{
     check_ok, decode_json, parse_empty, parse_json, CallOptions, Endpoint, ExpectedDuration, RequestBuilder,
     StreamingResponse, WithCallOptions,
 };
-pub use error::{BuildError, ResponseError};
+pub use error::{terminal_safe, BuildError, ResponseError, TerminalSafe};
 pub use raw::{Raw, RawBytes, RawJson};
 pub use send::{send, SendError};
 
