@@ -63,8 +63,9 @@ impl Checked {
     fn reachable(&self) -> bool {
         match &self.health {
             Ok(_) => true,
-            // An error status is an answer: the agent is up, and not healthy.
-            Err(e) => e.as_transport().is_none(),
+            // An error status is an answer: the agent is up, and not healthy. A transport error
+            // (or an address that cannot be used) is no answer.
+            Err(e) => e.as_response().is_some(),
         }
     }
     fn healthy(&self) -> bool {
