@@ -180,39 +180,21 @@ pub fn show_duration(d: Duration) -> String {
     }
 }
 
-/// Text from the agent, safe to print on a terminal: control characters (but tab), Unicode
-/// direction overrides and line separators are written escaped (`\u{1b}`, `\n`, …), as the
-/// library's errors show the agent's text.
-pub struct Esc<'a>(pub &'a str);
+/// `text` from the agent, escaped for a terminal: control characters, Unicode direction
+/// overrides and line separators written as `\u{1b}`, `\n`, … (the library's
+/// [`terminal_safe`](nomad_blocking::proto::terminal_safe), as its errors show the agent's text).
+pub fn esc(text: &str) -> String {
+    nomad_blocking::proto::terminal_safe(text).to_string()
+}
 
-/// Whether a terminal could act on `c` rather than show it: a control character (but tab), a
-/// Unicode direction mark or override, a line or paragraph separator.
+/// Whether a terminal could act on `c` rather than show it (for JSON output, which escapes only
+/// the ASCII controls): a control character (but tab), a Unicode direction mark or override, a
+/// line or paragraph separator.
 fn acts_on_terminal(c: char) -> bool {
     (c.is_control() && c != '\t')
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}')
         || ('\u{202a}'..='\u{202e}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)
-}
-
-impl fmt::Display for Esc<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            let unsafe_char = acts_on_terminal(c);
-            if unsafe_char && c.is_control() {
-                write!(f, "{}", c.escape_debug())?; // `\n`, `\0`, `\u{1b}`
-            } else if unsafe_char {
-                write!(f, "{}", c.escape_unicode())?;
-            } else {
-                fmt::Write::write_char(f, c)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `text` escaped for a terminal (see [`Esc`]).
-pub fn esc(text: &str) -> String {
-    Esc(text).to_string()
 }
 
 /// Lays out `rows` (the first one the header) as the `nomad` CLI's tables
@@ -331,7 +313,7 @@ mod tests {
 
     #[test]
     fn escapes_what_a_terminal_would_run() {
-        assert_eq!(esc("a\u{1b}[31mb\n\tc"), "a\\u{1b}[31mb\\n\tc");
+        assert_eq!(esc("a\u{1b}[31mb\n\tc"), "a\\u{1b}[31mb\\n\\tc");
         assert_eq!(esc("x\u{202e}y"), "x\\u{202e}y");
     }
 
