@@ -49,7 +49,7 @@ use std::time::Duration;
 use nomad_async::AsyncClient;
 use nomad_blocking::test_agent::{MonitorFeed, TestAgent};
 use nomad_proto::agent::{GetHealth, ListMembers, Monitor};
-use nomad_proto::Config;
+use nomad_proto::{terminal_safe, Config};
 
 fn main() -> ExitCode {
     match run() {
@@ -114,15 +114,21 @@ async fn tour(config: Config, tail: Duration) -> Result<Seen, Box<dyn Error>> {
     println!("agent: {}", client.config().address());
 
     let members = client.call(&ListMembers::new()).await?;
+    // Text from the agent is printed through `terminal_safe`: its control characters escaped.
     println!(
         "{} members in {} (region {})",
         members.members.len(),
-        members.server_dc,
-        members.server_region
+        terminal_safe(&members.server_dc),
+        terminal_safe(&members.server_region)
     );
     for member in &members.members {
         let addr = member.addr.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
-        println!("  {:<24} {addr}:{} {}", member.name, member.port, member.status);
+        println!(
+            "  {:<24} {addr}:{} {}",
+            terminal_safe(&member.name),
+            member.port,
+            member.status
+        );
     }
 
     let health = client.call(&GetHealth::new()).await?;
@@ -136,7 +142,7 @@ async fn tour(config: Config, tail: Duration) -> Result<Seen, Box<dyn Error>> {
     let mut log_lines = 0;
     let tailing = stream.for_each_line(|line| {
         log_lines += 1;
-        println!("log: {}", line.text);
+        println!("log: {}", terminal_safe(&line.text));
     });
     let how = match tokio::time::timeout(tail, tailing).await {
         Ok(ended) => ended.map(|()| "the agent ended the stream")?,
