@@ -126,20 +126,24 @@
 pub use http;
 
 pub mod agent;
+mod call;
 pub mod config;
 mod endpoint;
 pub mod error;
 mod raw;
+mod request;
 mod send;
 pub mod stream;
+mod text;
 
 pub use config::{Address, BasicAuth, Config, ConfigBuilder, Secret, SecretBytes, TlsSettings, Token};
 pub use endpoint::{
-    check_ok, decode_json, parse_empty, parse_json, CallOptions, Endpoint, ExpectedDuration, RequestBuilder,
-    StreamingResponse, WithCallOptions,
+    check_ok, decode_json, parse_empty, parse_json, CallOptions, Endpoint, ExpectedDuration, StreamingResponse,
+    WithCallOptions,
 };
 pub use error::{terminal_safe, BuildError, ResponseError, TerminalSafe};
 pub use raw::{Raw, RawBytes, RawJson};
+pub use request::RequestBuilder;
 pub use send::{send, SendError};
 
 /// This crate's README (what crates.io shows), its examples compiled and run as doc tests.

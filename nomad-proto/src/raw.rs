@@ -8,8 +8,9 @@ use http::{Method, Request, Response};
 use serde::de::DeserializeOwned;
 
 use crate::config::Config;
-use crate::endpoint::{check_ok, check_response, parse_json, CallOptions, Endpoint, RequestBuilder, WithCallOptions};
+use crate::endpoint::{check_ok, check_response, parse_json, CallOptions, Endpoint, WithCallOptions};
 use crate::error::{BuildError, ResponseError};
+use crate::request::RequestBuilder;
 
 /// A call to any Nomad endpoint: any method and path, query parameters, an optional JSON body,
 /// and the client's settings (address and prefix, token, basic auth, headers, region,

@@ -3,11 +3,13 @@
 use http::{Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::operation::{OperationInfo, Serves};
 use super::wire::option_object;
+use crate::call::{At, OperationInfo, Serves};
 use crate::config::Config;
-use crate::endpoint::{call_options, check_response, decode_object, CallOptions, Endpoint, Spec};
-use crate::error::{At, BuildError, Escaped, ResponseError};
+use crate::endpoint::{call_options, check_response, decode_object, CallOptions, Endpoint};
+use crate::error::{BuildError, ResponseError};
+use crate::request::Spec;
+use crate::text::Escaped;
 
 /// An agent role, for targeting health checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

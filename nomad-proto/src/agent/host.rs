@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use http::{Request, Response};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::operation::{OperationInfo, Serves};
 use super::target::Target;
-use super::wire::{null_as_default, object_map_or_null, Object};
+use super::wire::{null_as_default, object_map_or_null};
+use crate::call::{At, OperationInfo, Serves};
 use crate::config::Config;
-use crate::endpoint::{call_options, check_ok_debug, check_response, decode_json_at, CallOptions, Endpoint, Spec};
-use crate::error::{At, BuildError, ResponseError};
+use crate::endpoint::{call_options, check_ok_debug, check_response, decode_json_at, CallOptions, Endpoint, Object};
+use crate::error::{BuildError, ResponseError};
+use crate::request::Spec;
 
 /// `GET /v1/agent/host[?node_id=…|server_id=…]`: the host's OS, network interfaces, DNS and
 /// hosts files, environment (sensitive values redacted by the agent) and disk usage.

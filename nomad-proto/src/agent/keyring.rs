@@ -20,11 +20,12 @@ use http::{Request, Response};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::members::{MemberStatus, ServerMembers};
-use super::operation::{OperationInfo, Serves};
 use super::wire::null_as_default;
+use crate::call::{At, OperationInfo, Serves};
 use crate::config::{Config, Secret};
-use crate::endpoint::{call_options, check_status_with_info, parse_json_at, CallOptions, Endpoint, Spec};
-use crate::error::{At, BuildError, ResponseError};
+use crate::endpoint::{call_options, check_status_with_info, parse_json_at, CallOptions, Endpoint};
+use crate::error::{BuildError, ResponseError};
+use crate::request::Spec;
 
 /// The key sizes serf accepts: AES-128, AES-192 and AES-256.
 const KEY_SIZES: [usize; 3] = [16, 24, 32];

@@ -7,13 +7,14 @@ use std::net::IpAddr;
 use http::{Request, Response};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::operation::{OperationInfo, Serves};
 use super::wire::{null_as_default, objects_or_null, wire_enum};
+use crate::call::{At, OperationInfo, Serves};
 use crate::config::Config;
 use crate::endpoint::{
-    call_options, check_status_with_info, decode_json_at, parse_empty_at, parse_json_at, CallOptions, Endpoint, Spec,
+    call_options, check_status_with_info, decode_json_at, parse_empty_at, parse_json_at, CallOptions, Endpoint,
 };
-use crate::error::{At, BuildError, ResponseError};
+use crate::error::{BuildError, ResponseError};
+use crate::request::Spec;
 
 /// `GET /v1/agent/members`: the gossip members known to the agent's region.
 ///

@@ -62,6 +62,7 @@ mod self_info;
 mod target;
 pub(crate) mod wire;
 
+pub use crate::call::{OperationInfo, Serves};
 pub use health::{AgentRole, GetHealth, HealthCheck, HealthReport};
 pub use host::{DiskUsage, GetHostData, HostData, HostDataResponse};
 pub use keyring::{ExposedKeyring, InstallKey, KeyCoverage, KeyringResponse, ListKeys, RemoveKey, UseKey};
@@ -69,7 +70,7 @@ pub use members::{
     AgentMember, ForceLeave, Join, JoinResult, ListMembers, ListServers, MemberStatus, ServerMembers, SetServers,
 };
 pub use monitor::{ExportSource, LogStreamRequest, Monitor, MonitorExport};
-pub use operation::{Operation, OperationInfo, Serves};
+pub use operation::Operation;
 pub use pprof::{Pprof, Profile, ProfileKind};
 pub use reload::Reload;
 pub use schedulers::{

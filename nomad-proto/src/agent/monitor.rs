@@ -15,13 +15,12 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
-use super::operation::{OperationInfo, Serves};
 use super::target::{non_empty, Target};
+use crate::call::{At, OperationInfo, Serves};
 use crate::config::Config;
-use crate::endpoint::{
-    call_options, check_response, check_status_with_info, CallOptions, Endpoint, Spec, StreamingResponse,
-};
-use crate::error::{At, BuildError, ResponseError};
+use crate::endpoint::{call_options, check_response, check_status_with_info, CallOptions, Endpoint, StreamingResponse};
+use crate::error::{BuildError, ResponseError};
+use crate::request::Spec;
 use crate::stream::{LogDecoder, LogLevel, LogLine, StreamFormat};
 
 /// What the two log-stream operations share.

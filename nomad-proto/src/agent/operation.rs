@@ -1,84 +1,12 @@
 //! What each agent operation is on the wire and what the agent requires of it, in one list.
+//! Each operation's facts (`OperationInfo`, `Serves`) are defined in `crate::call`, next to the
+//! call that errors name.
 
 use http::{Request, Response};
 
+use crate::call::OperationInfo;
 use crate::config::Config;
 use crate::error::{BuildError, ResponseError};
-
-/// Which agents serve an operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Serves {
-    /// Servers and clients.
-    Any,
-    /// Server agents only: a client-only agent answers `501 Invalid method` or
-    /// `400 Server only endpoint` ([`ResponseError::is_wrong_role`]).
-    Server,
-    /// Client agents only: a server-only agent answers `501 Invalid method`.
-    Client,
-}
-
-impl Serves {
-    /// `any`, `server` or `client`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Serves::Any => "any",
-            Serves::Server => "server",
-            Serves::Client => "client",
-        }
-    }
-}
-
-impl std::fmt::Display for Serves {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-/// What one operation is on the wire and what the agent requires of it: the facts each
-/// operation's documentation states, as values (for error messages, tracing and tooling).
-///
-/// Every agent operation has one as its `INFO` constant, e.g. [`ListMembers::INFO`](super::ListMembers::INFO).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct OperationInfo {
-    /// The operation type's name, e.g. `ListMembers`.
-    pub name: &'static str,
-    /// The HTTP method this client sends, e.g. `GET`.
-    pub method: &'static str,
-    /// The path; `<profile>` stands for a profile name.
-    pub path: &'static str,
-    /// The ACL capability the agent checks, e.g. `agent:read`, or `none`.
-    pub acl: &'static str,
-    /// Which agents serve it.
-    pub serves: Serves,
-    /// True for the streamed log operations (`monitor`, `monitor/export`).
-    pub streaming: bool,
-}
-
-impl OperationInfo {
-    pub(crate) const fn new(
-        name: &'static str,
-        method: &'static str,
-        path: &'static str,
-        acl: &'static str,
-        serves: Serves,
-    ) -> Self {
-        OperationInfo {
-            name,
-            method,
-            path,
-            acl,
-            serves,
-            streaming: false,
-        }
-    }
-
-    pub(crate) const fn streaming(mut self) -> Self {
-        self.streaming = true;
-        self
-    }
-}
 
 /// One entry of [`OPERATIONS`](super::OPERATIONS): an operation's [`OperationInfo`] and a
 /// representative instance of it, type-erased, so that tests, fuzzers and tools can walk every

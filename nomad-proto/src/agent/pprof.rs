@@ -6,11 +6,12 @@ use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::{HeaderMap, Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::operation::{OperationInfo, Serves};
 use super::target::Target;
+use crate::call::{At, OperationInfo, Serves};
 use crate::config::Config;
-use crate::endpoint::{call_options, check_ok_debug, check_response, CallOptions, Endpoint, ExpectedDuration, Spec};
-use crate::error::{At, BuildError, ResponseError};
+use crate::endpoint::{call_options, check_ok_debug, check_response, CallOptions, Endpoint, ExpectedDuration};
+use crate::error::{BuildError, ResponseError};
+use crate::request::Spec;
 
 /// Which profile to take.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,10 +2,11 @@
 
 use http::{Request, Response};
 
-use super::operation::{OperationInfo, Serves};
+use crate::call::{At, OperationInfo, Serves};
 use crate::config::Config;
-use crate::endpoint::{call_options, check_status_with_info, parse_empty_at, CallOptions, Endpoint, Spec};
-use crate::error::{At, BuildError, ResponseError};
+use crate::endpoint::{call_options, check_status_with_info, parse_empty_at, CallOptions, Endpoint};
+use crate::error::{BuildError, ResponseError};
+use crate::request::Spec;
 
 /// `PUT /v1/agent/reload`: makes the agent reload its configuration, as `SIGHUP` does.
 ///

@@ -3,11 +3,12 @@
 use http::{Request, Response};
 use serde::{Deserialize, Serialize};
 
-use super::operation::{OperationInfo, Serves};
 use super::wire::{null_as_default, objects_or_null, wire_enum};
+use crate::call::{At, OperationInfo, Serves};
 use crate::config::Config;
-use crate::endpoint::{call_options, check_status_with_info, parse_json_at, CallOptions, Endpoint, Spec};
-use crate::error::{At, BuildError, ResponseError};
+use crate::endpoint::{call_options, check_status_with_info, parse_json_at, CallOptions, Endpoint};
+use crate::error::{BuildError, ResponseError};
+use crate::request::Spec;
 
 /// The scheduler every worker pool must enable (Nomad's internal garbage-collection jobs).
 pub const CORE_SCHEDULER: &str = "_core";

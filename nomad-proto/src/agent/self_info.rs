@@ -6,11 +6,12 @@ use http::{Request, Response};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::members::AgentMember;
-use super::operation::{OperationInfo, Serves};
 use super::wire::object;
+use crate::call::{At, OperationInfo, Serves};
 use crate::config::Config;
-use crate::endpoint::{call_options, check_status_with_info, parse_json_at, CallOptions, Endpoint, Spec};
-use crate::error::{At, BuildError, ResponseError};
+use crate::endpoint::{call_options, check_status_with_info, parse_json_at, CallOptions, Endpoint};
+use crate::error::{BuildError, ResponseError};
+use crate::request::Spec;
 
 /// `GET /v1/agent/self`: the agent's configuration, gossip member and stats.
 ///

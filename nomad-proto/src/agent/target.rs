@@ -1,7 +1,7 @@
 //! [`Target`]: which agent a call is forwarded to (log streams, host data, profiles).
 
-use crate::endpoint::Spec;
 use crate::error::BuildError;
+use crate::request::Spec;
 
 /// Which agent a stream or debug call is forwarded to: the one you talk to, a client node, or a
 /// server (by name, or `leader`).

@@ -5,38 +5,10 @@
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{MapAccess, SeqAccess, Visitor};
+use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-/// A value that must be a JSON object. serde's derived structs also read a JSON array, field by
-/// field in declaration order (`["a","b"]` would be a members answer whose `ServerName` is
-/// `a`); this wrapper asks the parser for a map only (`deserialize_map`), so an array, a
-/// string, a number, a boolean or `null` fails with the parser's message ("invalid type:
-/// sequence, expected a JSON object (ServerMembers)", with line and column). The object itself
-/// is decoded by `T` as usual, straight from the parser.
-pub(crate) struct Object<T>(pub(crate) T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(ObjectVisitor(PhantomData))
-    }
-}
-
-struct ObjectVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
-    type Value = Object<T>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = std::any::type_name::<T>();
-        write!(f, "a JSON object ({})", name.rsplit("::").next().unwrap_or(name))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
-        T::deserialize(MapAccessDeserializer::new(map)).map(Object)
-    }
-}
+use crate::endpoint::Object;
 
 /// A field that must be a JSON object (see [`Object`]). Use with
 /// `#[serde(default, deserialize_with = "object")]`.
@@ -153,7 +125,7 @@ macro_rules! wire_enum {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 match self {
                     $name::Other(s) if s.chars().any(|c| c.escape_debug().len() > 1) => {
-                        f.pad(&crate::error::Escaped::new(s, usize::MAX).to_string())
+                        f.pad(&crate::text::Escaped::new(s, usize::MAX).to_string())
                     }
                     _ => f.pad(self.as_str()),
                 }

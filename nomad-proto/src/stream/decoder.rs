@@ -3,10 +3,11 @@
 use std::fmt;
 use std::ops::Range;
 
-use super::error::{snippet, StreamError, SNIPPET_MAX};
-use super::frame::{
-    frame_limit, frame_window, is_json_whitespace, malformed_frame_start, FrameScan, FrameStart, Output, StreamFormat,
+use super::deframe::{
+    frame_limit, frame_window, is_json_whitespace, malformed_frame_start, FrameScan, FrameStart, Output,
 };
+use super::error::{snippet, StreamError, SNIPPET_MAX};
+use super::frame::StreamFormat;
 use super::lines::{LineBuffer, LogLine, LogLineRef};
 
 /// Default for [`LogDecoder::with_max_line_len`]: 1 MiB.

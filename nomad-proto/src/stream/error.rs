@@ -6,7 +6,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::error::Escaped;
+use crate::text::{floor_char_boundary, Escaped};
 
 /// Maximum number of stream bytes copied into an error snippet.
 pub(super) const SNIPPET_MAX: usize = 160;
@@ -148,16 +148,6 @@ pub(super) fn snippet_around(bytes: &[u8], index: usize) -> String {
     } else {
         s
     }
-}
-
-/// The largest char boundary of `s` at or below `max` (for cutting text without splitting a
-/// character).
-pub(crate) fn floor_char_boundary(s: &str, max: usize) -> usize {
-    let mut end = max.min(s.len());
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    end
 }
 
 #[cfg(test)]

@@ -56,17 +56,18 @@
 //! | `error.rs` | [`StreamError`] and the snippet helpers for its messages |
 //! | `record.rs` | [`LogLevel`], [`LogRecord`]: what one `log_json=true` line holds |
 //! | `lines.rs` | [`LogLine`], [`LogLineRef`] and the buffer of decoded text they are cut from |
-//! | `frame.rs` | [`StreamFormat`], [`StreamFrame`], base64, the frame scanner and fast path |
+//! | `frame.rs` | [`StreamFormat`], [`StreamFrame`]: the wire form of a frame, and base64 |
+//! | `deframe.rs` | decoding one frame into the line buffer: the monitor fast path, the JSON parser, the frame scanner |
 //! | `decoder.rs` | [`LogDecoder`]: the state machine that drives the others |
 
 mod decoder;
+mod deframe;
 mod error;
 mod frame;
 mod lines;
 mod record;
 
 pub use decoder::{LogDecoder, DEFAULT_MAX_LINE_LEN};
-pub(crate) use error::floor_char_boundary;
 pub use error::StreamError;
 pub use frame::{StreamFormat, StreamFrame};
 pub use lines::{LogLine, LogLineRef};

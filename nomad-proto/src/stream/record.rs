@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::error::{floor_char_boundary, snippet, StreamError};
+use super::error::{snippet, StreamError};
+use crate::text::floor_char_boundary;
 
 /// An hclog log level: the `log_level` query parameter of `/v1/agent/monitor`, and the
 /// `@level` of a JSON log record.
