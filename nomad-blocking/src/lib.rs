@@ -128,8 +128,8 @@ pub use agent::generate_gossip_key;
 pub use agent::Agent;
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, SetupError, TimeoutKind, TlsProblem, TransportError, TransportErrorKind};
-pub use stream::{Deadline, LogStream, StopHandle};
-pub use transport::{BodyReader, ProxyPolicy, Transport, TransportSettings, UreqTransport};
+pub use stream::{LogStream, StopHandle};
+pub use transport::{BodyReader, Deadline, ProxyPolicy, Transport, TransportSettings, UreqTransport};
 
 /// This crate's README (what crates.io shows), its examples compiled and run as doc tests. One
 /// of them needs the `test-agent` feature.

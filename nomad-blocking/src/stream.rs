@@ -1,10 +1,11 @@
-//! Live log streams as iterators, and the deadline that ends one on time.
+//! Live log streams as iterators. The deadline that ends one on time is a request extension a
+//! transport honours: [`Deadline`](crate::Deadline), with the transports.
 
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use nomad_proto::stream::{LogDecoder, LogLine, LogLineRef, LogRecord};
 
@@ -13,36 +14,6 @@ use crate::trace::{End, StreamTrace};
 use crate::transport::BodyReader;
 
 const READ_CHUNK: usize = 16 * 1024;
-
-/// A request extension: the moment a streamed answer must end by ([`Client::stream_until`]
-/// sets it). A transport that honours it bounds the request's total time by it (the ureq
-/// transport makes it the call's overall timeout, and keeps the connect timeout just short of
-/// it), so that a quiet stream cannot block a read past it; the [`LogStream`] then ends cleanly.
-/// A transport that ignores it still sees its stream end at the first read after the deadline.
-///
-/// [`Client::stream_until`]: crate::Client::stream_until
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Deadline(Instant);
-
-impl Deadline {
-    /// The deadline `at`.
-    #[must_use]
-    pub fn at(at: Instant) -> Self {
-        Deadline(at)
-    }
-
-    /// When it is.
-    #[must_use]
-    pub fn instant(&self) -> Instant {
-        self.0
-    }
-
-    /// The time left until it (zero once it passed).
-    #[must_use]
-    pub fn remaining(&self) -> Duration {
-        self.0.saturating_duration_since(Instant::now())
-    }
-}
 
 /// Stops a [`LogStream`] from another thread. The stream notices before its next read, which
 /// comes at the latest with the agent's next heartbeat (about a second on framed streams; a
@@ -360,6 +331,8 @@ impl Iterator for LogStream {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use nomad_proto::stream::{StreamError, StreamFormat};
     use nomad_proto::ResponseError;

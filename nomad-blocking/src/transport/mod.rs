@@ -1,5 +1,6 @@
 //! Transports: the [`Transport`] trait, its blanket implementation for closures, the settings
-//! of the default transport, and the ureq-backed [`UreqTransport`].
+//! of the default transport, the [`Deadline`] request extension, and the ureq-backed
+//! [`UreqTransport`].
 //!
 //! - `ureq.rs`: [`UreqTransport`]: ureq's agent with the settings, the connector chain, the
 //!   resolver, the proxy policy, streamed bodies;
@@ -15,7 +16,7 @@ mod unix;
 mod ureq;
 
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nomad_proto::http::{Request, Response};
 
@@ -25,6 +26,37 @@ pub use self::ureq::UreqTransport;
 
 /// A streaming response body.
 pub type BodyReader = Box<dyn Read + Send + 'static>;
+
+/// A request extension: the moment a streamed answer must end by ([`Client::stream_until`]
+/// sets it). A transport that honours it bounds the request's total time by it (the ureq
+/// transport makes it the call's overall timeout, and keeps the connect timeout just short of
+/// it), so that a quiet stream cannot block a read past it; the
+/// [`LogStream`](crate::LogStream) then ends cleanly.
+/// A transport that ignores it still sees its stream end at the first read after the deadline.
+///
+/// [`Client::stream_until`]: crate::Client::stream_until
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    /// The deadline `at`.
+    #[must_use]
+    pub fn at(at: Instant) -> Self {
+        Deadline(at)
+    }
+
+    /// When it is.
+    #[must_use]
+    pub fn instant(&self) -> Instant {
+        self.0
+    }
+
+    /// The time left until it (zero once it passed).
+    #[must_use]
+    pub fn remaining(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+}
 
 /// Moves a request to the agent and its response back. 4xx/5xx answers are responses, not
 /// errors: nomad-proto decides what they mean.
