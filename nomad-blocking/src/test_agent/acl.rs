@@ -1,22 +1,9 @@
-//! Who may ask: the tokens of a request, their capabilities, and the ACL checks of the
-//! endpoints (`agent:read`, `agent:write`, `node:read`; the debug endpoints' `enable_debug`).
+//! Who may ask: the tokens of a request, their capabilities (the [`Capability`] each test token
+//! holds is part of the agent's state), and the ACL checks of the endpoints (`agent:read`,
+//! `agent:write`, `node:read`; the debug endpoints' `enable_debug`).
 
 use super::reply::{text, Reply};
-use super::{AgentState, RecordedRequest};
-
-/// An ACL capability a test token can hold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Capability {
-    /// Everything.
-    Management,
-    /// `agent:read`.
-    AgentRead,
-    /// `agent:write` (implies `agent:read`).
-    AgentWrite,
-    /// `node:read`.
-    NodeRead,
-}
+use super::{AgentState, Capability, RecordedRequest};
 
 /// The token of a request: `X-Nomad-Token` (trimmed) wins over `Authorization: Bearer`.
 fn request_token(req: &RecordedRequest) -> Result<Option<String>, Reply> {

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use nomad_proto::agent::MemberStatus;
 
-use super::server::{lock, serve_on};
-use super::{start_error, AgentState, Capability, Member, MonitorFeed, Role, TestAgent};
+use super::{lock, serve_on, start_error, AgentState, Capability, Member, MonitorFeed, Role, TestAgent};
 use crate::{Client, Error};
 
 /// How many times [`TestClusterBuilder::start`] tries another port when one is taken on some

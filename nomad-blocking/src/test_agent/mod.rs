@@ -84,14 +84,16 @@
 //! # Ok::<(), nomad_blocking::Error>(())
 //! ```
 
-// This file holds the public API of one agent; `cluster.rs` that of a cluster; `state.rs` the
-// state an agent answers from. `server.rs`: the HTTP plumbing. `handlers/`: what each endpoint
-// family answers, its handlers and its JSON fixtures, one file per family as in
-// `nomad_proto::agent`. The vocabulary the handlers share: `reply.rs` (answers), `json.rs` (JSON
-// in Go's field order), `acl.rs` (tokens and capabilities), `target.rs` (forwarding to another
-// agent). `tls.rs`: the HTTPS front.
+// This file holds the public API of one agent (and the listener helpers `cluster.rs` shares);
+// `cluster.rs` that of a cluster; `state.rs` the state an agent answers from; `feed.rs` what its
+// log streams send. `server.rs`: the HTTP plumbing. `handlers/`: what each endpoint family
+// answers, its handlers and its JSON fixtures, one file per family as in `nomad_proto::agent`.
+// The vocabulary the handlers share: `reply.rs` (answers), `json.rs` (JSON in Go's field order),
+// `acl.rs` (a request's token and the ACL checks), `target.rs` (forwarding to another agent).
+// `tls.rs`: the HTTPS front.
 mod acl;
 mod cluster;
+mod feed;
 mod handlers;
 mod json;
 mod reply;
@@ -102,25 +104,41 @@ mod target;
 mod tls;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::{Client, Error, SetupError};
 use cluster::ClusterLink;
-use server::{bind_loopback, lock, Shared};
+use server::Shared;
 
-pub use acl::Capability;
 pub use cluster::{ClusterMember, TestCluster, TestClusterBuilder};
-pub use handlers::monitor::{log_line, MonitorFeed};
+pub use feed::{log_line, MonitorFeed};
 pub use nomad_proto::agent::MemberStatus;
-pub use state::{AgentState, Member};
+pub use state::{AgentState, Capability, Member};
 #[cfg(feature = "tls")]
 pub use tls::TlsServerConfig;
 
 /// The error of a test agent that cannot start.
 fn start_error(source: std::io::Error) -> Error {
     Error::Setup(SetupError::TestAgentStart { source })
+}
+
+/// A plain HTTP listener on `127.0.0.1` with an ephemeral port.
+fn bind_loopback() -> std::io::Result<(tiny_http::Server, SocketAddr)> {
+    serve_on(std::net::TcpListener::bind("127.0.0.1:0")?)
+}
+
+/// A plain HTTP server on a listener already bound.
+fn serve_on(listener: std::net::TcpListener) -> std::io::Result<(tiny_http::Server, SocketAddr)> {
+    let addr = listener.local_addr()?;
+    let server = tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?;
+    Ok((server, addr))
+}
+
+/// Locks `m`, also after a thread panicked holding it: the agent's state stays readable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Which parts an agent runs.

@@ -2,14 +2,13 @@
 //! recording, and writing replies (gzip, chunked streams, delayed answers).
 
 use std::io::{Read, Write as _};
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use super::cluster::ClusterLink;
 use super::handlers::handle;
 use super::reply::Reply;
-use super::{AgentState, RecordedRequest};
+use super::{lock, AgentState, RecordedRequest};
 
 /// What the serving thread shares with the [`TestAgent`](super::TestAgent).
 pub(super) struct Shared {
@@ -38,22 +37,6 @@ pub(super) fn spawn(server: Arc<tiny_http::Server>, shared: Arc<Shared>) -> Join
         .name("nomad-test-agent".into())
         .spawn(move || serve_loop(&server, &shared))
         .expect("spawn test agent thread")
-}
-
-/// A plain HTTP listener on `127.0.0.1` with an ephemeral port.
-pub(super) fn bind_loopback() -> std::io::Result<(tiny_http::Server, SocketAddr)> {
-    serve_on(std::net::TcpListener::bind("127.0.0.1:0")?)
-}
-
-/// A plain HTTP server on a listener already bound.
-pub(super) fn serve_on(listener: std::net::TcpListener) -> std::io::Result<(tiny_http::Server, SocketAddr)> {
-    let addr = listener.local_addr()?;
-    let server = tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?;
-    Ok((server, addr))
-}
-
-pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Answers requests until the server is unblocked (the agent is dropped).

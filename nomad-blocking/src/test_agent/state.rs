@@ -1,4 +1,5 @@
-//! The state a test agent answers from: [`AgentState`] and its gossip [`Member`]s.
+//! The state a test agent answers from: [`AgentState`], its gossip [`Member`]s and the
+//! [`Capability`]s of its ACL tokens.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -6,7 +7,7 @@ use std::time::Duration;
 
 use nomad_proto::agent::MemberStatus;
 
-use super::{Capability, MonitorFeed, Role};
+use super::{MonitorFeed, Role};
 
 /// The serf port every member of the test cluster gossips on (Nomad's default).
 pub(crate) const SERF_PORT: u16 = 4648;
@@ -90,6 +91,20 @@ fn default_members() -> Vec<Member> {
     (1..=3)
         .map(|i| Member::new(format!("nomad-{i}"), Ipv4Addr::new(10, 0, 0, i)))
         .collect()
+}
+
+/// An ACL capability a test token can hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Capability {
+    /// Everything.
+    Management,
+    /// `agent:read`.
+    AgentRead,
+    /// `agent:write` (implies `agent:read`).
+    AgentWrite,
+    /// `node:read`.
+    NodeRead,
 }
 
 /// The state a test agent answers from, and that its endpoints change (a join adds a member, a

@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
-use crate::test_agent::acl::{debug_acl, Capability};
+use crate::test_agent::acl::debug_acl;
 use crate::test_agent::json::{go_struct, Node};
 use crate::test_agent::reply::{invalid_method, is_get, ok_json, text, try_reply, Reply};
 use crate::test_agent::target::forward_target;
-use crate::test_agent::{AgentState, RecordedRequest};
+use crate::test_agent::{AgentState, Capability, RecordedRequest};
 
 /// This family's paths; `None` for any other.
 pub(crate) fn route(state: &mut AgentState, req: &RecordedRequest) -> Option<Reply> {

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::test_agent::acl::{acl, Capability};
+use crate::test_agent::acl::acl;
 use crate::test_agent::json::{go_struct, Node};
 use crate::test_agent::reply::{ok_json, text, try_reply, wrong_role, Reply};
-use crate::test_agent::{AgentState, RecordedRequest};
+use crate::test_agent::{AgentState, Capability, RecordedRequest};
 
 /// This family's paths; `None` for any other.
 pub(crate) fn route(state: &mut AgentState, req: &RecordedRequest) -> Option<Reply> {

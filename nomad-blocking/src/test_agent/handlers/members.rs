@@ -6,11 +6,11 @@ use std::net::{IpAddr, SocketAddr};
 use nomad_proto::agent::MemberStatus;
 use serde_json::json;
 
-use crate::test_agent::acl::{acl, Capability};
+use crate::test_agent::acl::acl;
 use crate::test_agent::json::{go_struct, Node};
 use crate::test_agent::reply::{invalid_method, is_get, is_write, ok_json, text, try_reply, wrong_role, Reply};
 use crate::test_agent::state::{RPC_PORT, SERF_PORT};
-use crate::test_agent::{AgentState, Member, RecordedRequest};
+use crate::test_agent::{AgentState, Capability, Member, RecordedRequest};
 
 /// The Nomad version and revision every member of the test cluster runs (tag `v2.0.5`).
 pub(crate) const VERSION: &str = "2.0.5";

@@ -1,10 +1,10 @@
 //! `/v1/agent/pprof/<profile>`: Go runtime profiles of the agent (a debug endpoint: with ACLs
 //! off it needs `enable_debug`).
 
-use crate::test_agent::acl::{debug_acl, Capability};
+use crate::test_agent::acl::debug_acl;
 use crate::test_agent::reply::{text, try_reply, Reply};
 use crate::test_agent::target::target;
-use crate::test_agent::{AgentState, RecordedRequest};
+use crate::test_agent::{AgentState, Capability, RecordedRequest};
 
 /// This family's paths; `None` for any other.
 pub(crate) fn route(state: &mut AgentState, req: &RecordedRequest) -> Option<Reply> {

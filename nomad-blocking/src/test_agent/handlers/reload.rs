@@ -1,9 +1,9 @@
 //! `/v1/agent/reload`: the agent re-reads its configuration (or fails with
 //! [`AgentState::reload_error`](crate::test_agent::AgentState::reload_error)).
 
-use crate::test_agent::acl::{acl, Capability};
+use crate::test_agent::acl::acl;
 use crate::test_agent::reply::{invalid_method, is_write, text, try_reply, Reply};
-use crate::test_agent::{AgentState, RecordedRequest};
+use crate::test_agent::{AgentState, Capability, RecordedRequest};
 
 /// This family's paths; `None` for any other.
 pub(crate) fn route(state: &mut AgentState, req: &RecordedRequest) -> Option<Reply> {

@@ -6,13 +6,13 @@ use nomad_proto::agent::MemberStatus;
 use serde_json::{json, Value};
 
 use super::members::{member_id, member_json, REVISION, VERSION};
-use crate::test_agent::acl::{acl, Capability};
+use crate::test_agent::acl::acl;
 use crate::test_agent::json::{go_struct, Node};
 use crate::test_agent::reply::{invalid_method, is_get, ok_json, try_reply, Reply};
 use crate::test_agent::state::{RPC_PORT, SERF_PORT};
 use crate::test_agent::target::NODE_ID;
 use crate::test_agent::Member;
-use crate::test_agent::{AgentState, RecordedRequest};
+use crate::test_agent::{AgentState, Capability, RecordedRequest};
 
 /// This family's paths; `None` for any other.
 pub(crate) fn route(state: &mut AgentState, req: &RecordedRequest) -> Option<Reply> {
