@@ -115,6 +115,7 @@ mod client;
 mod error;
 mod stream;
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 mod trace;
 mod transport;
@@ -124,6 +125,7 @@ mod transport;
 pub mod test_agent;
 
 #[cfg(feature = "keygen")]
+#[cfg_attr(docsrs, doc(cfg(feature = "keygen")))]
 pub use agent::generate_gossip_key;
 pub use agent::Agent;
 pub use client::{Client, ClientBuilder};

@@ -230,6 +230,7 @@ impl ClientBuilder {
     /// (the default, as the `nomad` CLI) or [`RootCertificates::WebPki`](crate::tls::RootCertificates::WebPki)
     /// (Mozilla's, compiled in). Feature `tls`.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn root_certificates(mut self, roots: crate::tls::RootCertificates) -> Self {
         self.settings.root_certificates = roots;
         self

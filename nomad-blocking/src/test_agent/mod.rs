@@ -117,6 +117,7 @@ pub use feed::{log_line, MonitorFeed};
 pub use nomad_proto::agent::MemberStatus;
 pub use state::{AgentState, Capability, Member};
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tls::TlsServerConfig;
 
 /// The error of a test agent that cannot start.
@@ -395,6 +396,7 @@ impl TestAgentBuilder {
     /// [`Error::Setup`] with [`SetupError::TestAgentStart`] when it cannot listen or `tls`
     /// does not hold a usable certificate and key.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn start_tls(self, tls: TlsServerConfig) -> Result<TestAgent, Error> {
         let (server, backend) = bind_loopback().map_err(start_error)?;
         let front = tls::TlsFront::start(&tls, backend).map_err(start_error)?;

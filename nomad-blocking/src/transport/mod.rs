@@ -201,6 +201,7 @@ pub struct TransportSettings {
     /// PEM): the system's (the default, as the `nomad` CLI) or Mozilla's compiled-in list.
     /// Feature `tls`.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub root_certificates: crate::tls::RootCertificates,
 }
 
