@@ -444,6 +444,49 @@ mod tests {
         s.next().unwrap().unwrap();
         s.for_each_line(|_| ControlFlow::Continue(())).unwrap();
         assert_eq!(s.line_count(), 4);
+
+        // The iterator alone, the last line ("last", no newline) included.
+        let mut s = stream(FRAMED, StreamFormat::Framed, 3);
+        let mut counts = Vec::new();
+        while let Some(line) = s.next() {
+            line.unwrap();
+            counts.push(s.line_count());
+        }
+        assert_eq!(counts, [1, 2, 3, 4]);
+    }
+
+    /// A read interrupted by a signal (`EINTR`) is retried, as `std::io::Read` users expect:
+    /// no line is lost and no error surfaces.
+    #[test]
+    fn an_interrupted_read_is_retried() {
+        struct Interrupting(Trickle, bool);
+        impl Read for Interrupting {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.1 = !self.1;
+                if self.1 {
+                    return Err(std::io::ErrorKind::Interrupted.into());
+                }
+                self.0.read(buf)
+            }
+        }
+        let body = Trickle(std::io::Cursor::new(FRAMED.to_vec()), 5);
+        let s = LogStream::new(
+            Box::new(Interrupting(body, false)),
+            LogDecoder::new(StreamFormat::Framed),
+        );
+        let lines: Vec<String> = s.map(|line| line.unwrap().text).collect();
+        assert_eq!(lines, ["one", "two", "three", "last"]);
+    }
+
+    /// `Debug` says where the stream is (lines so far, done), for a user's logs.
+    #[test]
+    fn debug_shows_the_progress() {
+        let mut s = stream(FRAMED, StreamFormat::Framed, 64);
+        s.next().unwrap().unwrap();
+        let shown = format!("{s:?}");
+        assert!(shown.starts_with("LogStream {"), "{shown}");
+        assert!(shown.contains("lines: 1,") && shown.contains("done: false"), "{shown}");
+        assert!(shown.contains("LogDecoder"), "{shown}");
     }
 
     #[test]

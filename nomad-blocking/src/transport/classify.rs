@@ -99,3 +99,102 @@ impl std::fmt::Display for HandshakeCut {
 }
 
 impl std::error::Error for HandshakeCut {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(error: ureq::Error) -> TransportErrorKind {
+        classify(error, false).kind().clone()
+    }
+
+    /// Failures ureq reports before any byte reaches the agent are connect failures: the
+    /// address, the name or the proxy is what to fix.
+    #[test]
+    fn unresolvable_names_failed_connections_and_refused_tunnels_are_connect_failures() {
+        for error in [
+            ureq::Error::HostNotFound,
+            ureq::Error::ConnectionFailed,
+            ureq::Error::ConnectProxyFailed("403 Forbidden".to_owned()),
+        ] {
+            let shown = error.to_string();
+            assert_eq!(kind(error), TransportErrorKind::Connect, "{shown}");
+        }
+    }
+
+    #[test]
+    fn every_ureq_timeout_names_its_phase() {
+        use ureq::Timeout as T;
+        for (timeout, phase) in [
+            (T::Resolve, TimeoutKind::Resolve),
+            (T::Connect, TimeoutKind::Connect),
+            (T::Global, TimeoutKind::Call),
+            (T::PerCall, TimeoutKind::Call),
+            (T::PerRead, TimeoutKind::Read),
+            (T::RecvResponse, TimeoutKind::Read),
+            (T::RecvBody, TimeoutKind::Read),
+            (T::PerWrite, TimeoutKind::Write),
+            (T::SendRequest, TimeoutKind::Write),
+            (T::SendBody, TimeoutKind::Write),
+        ] {
+            assert_eq!(
+                kind(ureq::Error::Timeout(timeout)),
+                TransportErrorKind::Timeout(phase),
+                "{timeout:?}"
+            );
+        }
+    }
+
+    /// ureq's own TLS complaints (no TLS provider for an `https://` address, a TLS setup it
+    /// refuses) are TLS problems with ureq's words, not "transport failed".
+    #[test]
+    fn ureq_tls_errors_are_tls_problems_that_keep_their_words() {
+        let TransportErrorKind::Tls(TlsProblem::Handshake(m)) = kind(ureq::Error::Tls("no root certificates")) else {
+            panic!("not a TLS problem");
+        };
+        assert_eq!(m, "no root certificates");
+        let TransportErrorKind::Tls(TlsProblem::Handshake(m)) = kind(ureq::Error::TlsRequired) else {
+            panic!("not a TLS problem");
+        };
+        assert!(m.contains("TLS"), "{m}");
+    }
+
+    /// The transport's TLS connector marks a connection cut during the handshake; that is a TLS
+    /// problem that suggests http://, not a protocol error.
+    #[test]
+    fn a_connection_cut_during_the_handshake_suggests_plain_http() {
+        let io = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, HandshakeCut);
+        let TransportErrorKind::Tls(TlsProblem::Handshake(m)) = kind(ureq::Error::Io(io)) else {
+            panic!("not a TLS problem");
+        };
+        assert!(m.contains("http://"), "{m}");
+    }
+
+    /// Go's TLS 1.2 server answers a missing client certificate with `bad_certificate`: without a
+    /// certificate configured it means one is required; with one, that it was rejected.
+    #[cfg(feature = "tls")]
+    #[test]
+    fn a_bad_certificate_alert_depends_on_whether_a_certificate_was_sent() {
+        use rustls::AlertDescription as A;
+        for alert in [
+            A::BadCertificate,
+            A::CertificateUnknown,
+            A::UnknownCA,
+            A::UnsupportedCertificate,
+        ] {
+            let error = rustls::Error::AlertReceived(alert);
+            assert_eq!(
+                classify_rustls(&error, false),
+                TlsProblem::ClientCertificateRequired,
+                "{alert:?}"
+            );
+            assert_eq!(
+                classify_rustls(&error, true),
+                TlsProblem::ClientCertificateRejected,
+                "{alert:?}"
+            );
+        }
+        let required = rustls::Error::AlertReceived(A::CertificateRequired);
+        assert_eq!(classify_rustls(&required, true), TlsProblem::ClientCertificateRequired);
+    }
+}

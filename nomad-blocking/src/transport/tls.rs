@@ -154,3 +154,47 @@ impl<In: Transport> Transport for TlsTransport<In> {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind as K};
+
+    use super::*;
+    use crate::error::{TimeoutKind, TlsProblem, TransportErrorKind};
+    use crate::transport::classify::classify;
+
+    fn kind_of(io: Error) -> TransportErrorKind {
+        classify(handshake_error(io), false).kind().clone()
+    }
+
+    #[test]
+    fn a_connection_closed_or_reset_during_the_handshake_is_a_tls_problem() {
+        for k in [K::UnexpectedEof, K::ConnectionReset, K::ConnectionAborted] {
+            assert!(
+                matches!(
+                    kind_of(Error::from(k)),
+                    TransportErrorKind::Tls(TlsProblem::Handshake(_))
+                ),
+                "{k:?}"
+            );
+        }
+    }
+
+    /// Only a bare close or reset is marked: a timed-out handshake stays a timeout, and an
+    /// error that carries its own cause (rustls's) keeps it.
+    #[test]
+    fn other_handshake_errors_keep_their_meaning() {
+        assert_eq!(
+            kind_of(Error::from(K::TimedOut)),
+            TransportErrorKind::Timeout(TimeoutKind::Read)
+        );
+        let rustls = Error::new(
+            K::ConnectionReset,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        assert_eq!(
+            kind_of(rustls),
+            TransportErrorKind::Tls(TlsProblem::UntrustedCertificate)
+        );
+    }
+}
