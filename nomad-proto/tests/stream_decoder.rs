@@ -835,3 +835,108 @@ fn only_the_exact_notice_counts_dropped_lines() {
     let line = decoder.next_line_ref().unwrap().unwrap();
     assert_eq!(line.record().unwrap().dropped(), Some(1234));
 }
+
+// ---------------------------------------------------------------------------------------------
+// What a decoder reports about itself
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_decoder_reports_its_format_and_line_limit() {
+    let plain = LogDecoder::new(StreamFormat::Plain);
+    assert_eq!(plain.format(), StreamFormat::Plain);
+    assert_eq!(plain.max_line_len(), nomad_proto::stream::DEFAULT_MAX_LINE_LEN);
+    let framed = LogDecoder::new(StreamFormat::Framed).with_max_line_len(4096);
+    assert_eq!(framed.format(), StreamFormat::Framed);
+    assert_eq!(framed.max_line_len(), 4096);
+    let shown = format!("{framed:?}");
+    assert!(shown.starts_with("LogDecoder {"), "{shown}");
+    assert!(
+        shown.contains("format: Framed") && shown.contains("max_line_len: 4096"),
+        "{shown}"
+    );
+}
+
+/// `buffered_len` is what the decoder holds: decoded text not yet taken as lines plus the
+/// undecoded start of a frame, so a caller can bound memory or tell a quiet stream from a
+/// stream in the middle of a frame.
+#[test]
+fn buffered_len_counts_decoded_text_and_the_pending_frame() {
+    let mut decoder = LogDecoder::new(StreamFormat::Framed);
+    let frame = data_frame(b"one\ntwo");
+    let pending = br#"{"Data":"dGh"#;
+    decoder.push(frame.as_bytes());
+    assert_eq!(decoder.buffered_len(), "one\ntwo".len());
+    decoder.push(pending);
+    assert_eq!(decoder.buffered_len(), "one\ntwo".len() + pending.len());
+    assert_eq!(decoder.next_line().unwrap().unwrap().text, "one");
+    assert_eq!(decoder.buffered_len(), "two".len() + pending.len());
+
+    let mut plain = LogDecoder::new(StreamFormat::Plain);
+    plain.push(b"a line\nand a half");
+    assert_eq!(plain.buffered_len(), "a line\nand a half".len());
+}
+
+/// After a frame that does not decode, later bytes are counted but not decoded: the decoder
+/// holds nothing more and the error stays the answer.
+#[test]
+fn bytes_pushed_after_a_broken_frame_are_not_decoded() {
+    let mut decoder = LogDecoder::new(StreamFormat::Framed);
+    let broken = br#"{"Data":"!!!!","FileEvent":"log"}"#;
+    decoder.push(broken);
+    let frames = decoder.frames();
+    let later = data_frame(b"after the error\n");
+    decoder.push(later.as_bytes());
+    assert_eq!(decoder.frames(), frames, "no frame decoded after the error");
+    assert_eq!(decoder.buffered_len(), 0);
+    assert_eq!(decoder.bytes_pushed(), (broken.len() + later.len()) as u64);
+    assert!(matches!(decoder.next_line(), Err(StreamError::InvalidBase64 { .. })));
+    assert!(matches!(decoder.next_line(), Err(StreamError::InvalidBase64 { .. })));
+}
+
+/// The agent's text is waited for up to what a message shows (160 bytes), then reported
+/// without waiting for the end of the stream, however it arrives.
+#[test]
+fn agent_text_is_reported_once_it_is_longer_than_a_message_shows() {
+    let mut decoder = LogDecoder::new(StreamFormat::Framed);
+    decoder.push(data_frame(b"before\n").as_bytes());
+    decoder.push("e".repeat(160).as_bytes());
+    assert_eq!(
+        drain(&mut decoder).unwrap(),
+        ["before"],
+        "160 bytes: finish reports them"
+    );
+    decoder.push(b"!");
+    assert!(matches!(decoder.next_line(), Err(StreamError::TrailingText { .. })));
+
+    // In one push, with the frames before it.
+    let mut decoder = LogDecoder::new(StreamFormat::Framed);
+    let body = [data_frame(b"before\n").as_bytes(), "e".repeat(200).as_bytes()].concat();
+    decoder.push(&body);
+    assert_eq!(decoder.next_line().unwrap().unwrap().text, "before");
+    let Err(StreamError::TrailingText { snippet }) = decoder.next_line() else {
+        panic!("200 bytes of text are not reported before finish");
+    };
+    assert!(snippet.starts_with("eeee"), "{snippet}");
+}
+
+/// A frame may be as large as the documented limit (`2 * max_line_len + 4096` bytes), even
+/// while it is still arriving; one byte more is `FrameTooLarge` without waiting for its end.
+#[test]
+fn an_incomplete_frame_is_too_large_only_past_the_limit() {
+    let limit = 2 * 10 + 4096;
+    let mut decoder = LogDecoder::new(StreamFormat::Framed).with_max_line_len(10);
+    let start = format!("{{\"Data\":\"{}", "A".repeat(limit - 9));
+    assert_eq!(start.len(), limit);
+    decoder.push(start.as_bytes());
+    assert_eq!(
+        decoder.next_line().unwrap(),
+        None,
+        "a frame of exactly the limit, still arriving"
+    );
+    decoder.push(b"A");
+    let err = decoder.next_line().unwrap_err();
+    assert!(
+        matches!(err, StreamError::FrameTooLarge { limit: l } if l == limit),
+        "{err:?}"
+    );
+}

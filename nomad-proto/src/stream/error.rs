@@ -60,6 +60,8 @@ pub enum StreamError {
     },
     /// Text that is not a JSON frame appeared where a frame should start. The agent appends
     /// the text of an error that happens after streaming has started to the body this way.
+    /// Text of up to 160 bytes is reported by [`LogDecoder::finish`](super::LogDecoder::finish),
+    /// whole; longer text as soon as its 161st byte arrives, cut to its start.
     TrailingText {
         /// The start of the text.
         snippet: String,
