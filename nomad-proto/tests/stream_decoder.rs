@@ -940,3 +940,23 @@ fn an_incomplete_frame_is_too_large_only_past_the_limit() {
         "{err:?}"
     );
 }
+
+/// A frame that turns malformed while it is still arriving (here: text after its `Data`
+/// string, and no closing brace) fails as soon as the bytes after it have doubled what was
+/// checked, not only when the frame limit is reached, and with the error a whole-body push
+/// gives.
+#[test]
+fn a_frame_that_turns_malformed_while_arriving_fails_before_the_frame_limit() {
+    let start = format!("{{\"Data\":\"{}", "A".repeat(100));
+    let garbage = format!("\" then garbage {}", "g".repeat(300));
+    let mut decoder = LogDecoder::new(StreamFormat::Framed);
+    decoder.push(start.as_bytes());
+    assert_eq!(decoder.next_line().unwrap(), None, "a valid start, still arriving");
+    decoder.push(garbage.as_bytes());
+    let err = decoder.next_line().unwrap_err();
+    assert!(matches!(err, StreamError::InvalidFrame { .. }), "{err:?}");
+
+    let mut whole = LogDecoder::new(StreamFormat::Framed);
+    whole.push(format!("{start}{garbage}").as_bytes());
+    assert_eq!(whole.next_line().unwrap_err().to_string(), err.to_string());
+}
