@@ -960,3 +960,45 @@ fn a_frame_that_turns_malformed_while_arriving_fails_before_the_frame_limit() {
     whole.push(format!("{start}{garbage}").as_bytes());
     assert_eq!(whole.next_line().unwrap_err().to_string(), err.to_string());
 }
+
+/// An export-style frame (decoded by the JSON parser, not the monitor fast path) of `len` bytes
+/// whose data is short lines, padded with an unknown field.
+fn parsed_frame_of_len(len: usize) -> String {
+    let b64 = BASE64.encode("a line\n".repeat(300));
+    let head = format!(r#"{{"Offset":0,"Data":"{b64}","Pad":""#);
+    let pad = len - head.len() - 2;
+    format!("{head}{}\"}}", "p".repeat(pad))
+}
+
+/// The frame limit (`2 * max_line_len + 4096` bytes) is inclusive, for a frame pushed whole and
+/// for one that arrives in pieces.
+#[test]
+fn a_frame_of_exactly_the_limit_decodes_and_one_byte_more_does_not() {
+    let limit = 2 * 10 + 4096;
+    for pieces in [1, 2] {
+        let decode = |frame: &str| {
+            let mut decoder = LogDecoder::new(StreamFormat::Framed).with_max_line_len(10);
+            let cut = frame.len() / pieces;
+            decoder.push(&frame.as_bytes()[..cut]);
+            decoder.push(&frame.as_bytes()[cut..]);
+            drain(&mut decoder)
+        };
+        let exact = parsed_frame_of_len(limit);
+        assert_eq!(exact.len(), limit);
+        assert_eq!(decode(&exact).unwrap().len(), 300, "{pieces} piece(s)");
+        let err = decode(&parsed_frame_of_len(limit + 1)).unwrap_err();
+        assert!(matches!(err, StreamError::FrameTooLarge { limit: l } if l == limit), "{err:?}");
+    }
+}
+
+/// A frame whose start is already not JSON fails on the push that brings it, even though it
+/// has not ended (the scan alone would wait for its closing brace).
+#[test]
+fn a_malformed_frame_start_fails_before_the_frame_ends() {
+    let mut decoder = LogDecoder::new(StreamFormat::Framed);
+    decoder.push(data_frame(b"before\n").as_bytes());
+    decoder.push(br#"{"Offset":12 "Data" and more"#);
+    assert_eq!(decoder.next_line().unwrap().unwrap().text, "before");
+    let err = decoder.next_line().unwrap_err();
+    assert!(matches!(err, StreamError::InvalidFrame { .. }), "{err:?}");
+}
