@@ -987,7 +987,10 @@ fn a_frame_of_exactly_the_limit_decodes_and_one_byte_more_does_not() {
         assert_eq!(exact.len(), limit);
         assert_eq!(decode(&exact).unwrap().len(), 300, "{pieces} piece(s)");
         let err = decode(&parsed_frame_of_len(limit + 1)).unwrap_err();
-        assert!(matches!(err, StreamError::FrameTooLarge { limit: l } if l == limit), "{err:?}");
+        assert!(
+            matches!(err, StreamError::FrameTooLarge { limit: l } if l == limit),
+            "{err:?}"
+        );
     }
 }
 

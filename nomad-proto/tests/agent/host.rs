@@ -122,6 +122,9 @@ fn host_data_of_the_wrong_shape_is_a_decode_error_keeping_the_body() {
             other => panic!("expected Decode for {body}, got {other:?}"),
         }
     }
+    // The message says what was expected instead.
+    let err = GetHostData::new().parse_response(response(200, "[1]")).unwrap_err();
+    assert!(err.to_string().contains("expected a host data object"), "{err}");
     let err = GetHostData::new().parse_response(response(200, "")).unwrap_err();
     assert!(matches!(err, ResponseError::EmptyBody { .. }));
 }

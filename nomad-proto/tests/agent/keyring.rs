@@ -100,6 +100,21 @@ fn keyring_key_is_hidden_from_debug() {
     assert!(!format!("{op:?}").contains("HS5lJ"));
 }
 
+/// A keyring answer in a log line shows how many nodes hold each key, never a key.
+#[test]
+fn keyring_answer_debug_shows_counts_not_keys() {
+    let ring = ListKeys::new().parse_response(response(200, KEYRING)).unwrap();
+    for shown in [format!("{ring:?}"), format!("{:?}", ring.exposing_keys())] {
+        assert!(shown.contains("KeyringResponse {"), "{shown}");
+        assert!(shown.contains(r#"keys: ["<redacted>: 3", "<redacted>: 2"]"#), "{shown}");
+        assert!(shown.contains("num_nodes: 3"), "{shown}");
+        for key in ring.keys.keys() {
+            assert!(!shown.contains(key.as_str()), "{shown}");
+        }
+    }
+    assert!(format!("{:?}", ring.exposing_keys()).starts_with("ExposedKeyring(KeyringResponse {"));
+}
+
 #[test]
 fn keyring_response_parses_and_flags_partially_installed_keys() {
     for op_response in [
