@@ -1005,3 +1005,23 @@ fn a_malformed_frame_start_fails_before_the_frame_ends() {
     let err = decoder.next_line().unwrap_err();
     assert!(matches!(err, StreamError::InvalidFrame { .. }), "{err:?}");
 }
+
+/// The same limit for the frames the monitor sends (`{"Data":"…","FileEvent":"log"}`, decoded
+/// without the JSON parser): a frame of short lines one byte past it is `FrameTooLarge`.
+#[test]
+fn a_monitor_frame_past_the_limit_is_too_large_even_with_short_lines() {
+    let limit = 2 * 100 + 4096;
+    // `{"Data":"` + base64 + `","FileEvent":"log"}`: 29 bytes around the data.
+    let frame_of = |data_len: usize| data_frame(&b"line\n".repeat(data_len / 5 + 1)[..data_len]);
+    let at_limit = (0..limit).map(frame_of).filter(|f| f.len() <= limit).last().unwrap();
+    let past = (0..2 * limit).map(frame_of).find(|f| f.len() > limit).unwrap();
+    assert!(at_limit.len() > limit - 4 && past.len() <= limit + 4);
+
+    let mut decoder = LogDecoder::new(StreamFormat::Framed).with_max_line_len(100);
+    decoder.push(at_limit.as_bytes());
+    assert!(!drain(&mut decoder).unwrap().is_empty());
+    let mut decoder = LogDecoder::new(StreamFormat::Framed).with_max_line_len(100);
+    decoder.push(past.as_bytes());
+    let err = decoder.next_line().unwrap_err();
+    assert!(matches!(err, StreamError::FrameTooLarge { limit: l } if l == limit), "{err:?}");
+}
