@@ -224,6 +224,8 @@ fn an_empty_or_odd_member_address_does_not_fail_the_whole_answer() {
     let members: ServerMembers = serde_json::from_slice(body).unwrap();
     let addrs: Vec<_> = members.members.iter().map(|m| m.addr).collect();
     assert_eq!(addrs, [None, None, Some("10.0.0.3".parse().unwrap())]);
+    // A named member without a usable address is still a member, not the zero member.
+    assert!(members.members.iter().all(|m| !m.is_empty()));
     let me: AgentSelf = serde_json::from_slice(br#"{"member":{"Name":"","Addr":""}}"#).unwrap();
     assert!(me.member.is_empty());
 }
