@@ -1025,3 +1025,19 @@ fn a_monitor_frame_past_the_limit_is_too_large_even_with_short_lines() {
     let err = decoder.next_line().unwrap_err();
     assert!(matches!(err, StreamError::FrameTooLarge { limit: l } if l == limit), "{err:?}");
 }
+
+/// A frame that starts like the monitor's but carries more (here an object after `Data`), cut
+/// inside a string of that object: where it ends is found from its real structure, not
+/// assumed from its start.
+#[test]
+fn a_monitor_like_frame_with_a_nested_object_cut_inside_a_string_decodes() {
+    let frame = format!(r#"{{"Data":"{}","X":{{"a":"b"}},"FileEvent":"log"}}"#, BASE64.encode("ABC\n"));
+    let cut = frame.find(r#""b"#).unwrap() + 2;
+    let mut decoder = LogDecoder::new(StreamFormat::Framed);
+    decoder.push(&frame.as_bytes()[..cut]);
+    assert_eq!(decoder.next_line().unwrap(), None);
+    decoder.push(&frame.as_bytes()[cut..]);
+    decoder.push(data_frame(b"next\n").as_bytes());
+    assert_eq!(drain(&mut decoder).unwrap(), ["ABC", "next"]);
+    assert_eq!(decoder.frames(), 2);
+}
