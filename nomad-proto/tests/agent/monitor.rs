@@ -1,6 +1,6 @@
 //! `Monitor` and `MonitorExport` (`src/agent/monitor.rs`): their requests (marked as streams for
 //! transports), combinations refused before sending, and a stream body parsed in one piece. The
-//! incremental decoder is tested in `stream_decoder.rs`.
+//! incremental decoder is tested in `tests/stream/`.
 
 use std::time::Duration;
 
