@@ -164,4 +164,34 @@ mod tests {
         assert_eq!(snippet(b"short"), "short");
         assert!(snippet_around(&[b'x'; 1000], 500).starts_with('…'));
     }
+
+    /// `…` marks a cut, and only a cut: at the input limit, at the output limit, and at the
+    /// start of an excerpt taken from the middle.
+    #[test]
+    fn snippets_mark_exactly_where_they_were_cut() {
+        let at_limit = [b'a'; SNIPPET_MAX];
+        assert_eq!(snippet(&at_limit), "a".repeat(SNIPPET_MAX));
+        assert_eq!(
+            snippet(&[b'a'; SNIPPET_MAX + 1]),
+            format!("{}…", "a".repeat(SNIPPET_MAX))
+        );
+        // 20 invalid bytes (3 output bytes each, U+FFFD) and 140 ASCII: exactly the output
+        // limit from exactly the input limit, not cut.
+        let mixed = [[0xff; 20].as_slice(), &[b'a'; 140]].concat();
+        let s = snippet(&mixed);
+        assert_eq!(s.len(), SNIPPET_HARD_MAX);
+        assert!(!s.ends_with('…'), "{s}");
+        // Invalid bytes grow to three (U+FFFD) each: cut at the output limit.
+        let s = snippet(&[0xff; SNIPPET_MAX]);
+        assert!(s.ends_with('…') && s.len() <= SNIPPET_HARD_MAX + '…'.len_utf8(), "{s}");
+
+        let bytes: Vec<u8> = (0..300u32).map(|i| b'a' + (i % 26) as u8).collect();
+        // Half the input limit before the index, marked as not the start.
+        assert_eq!(
+            snippet_around(&bytes, 250),
+            format!("…{}", snippet(&bytes[250 - SNIPPET_MAX / 2..]))
+        );
+        assert_eq!(snippet_around(&bytes, SNIPPET_MAX / 2), snippet(&bytes));
+        assert_eq!(snippet_around(b"short", 3), "short");
+    }
 }

@@ -207,3 +207,24 @@ fn log_level_off_is_sent_as_off() {
     let req = Monitor::new().log_level(LogLevel::Off).to_request(&config()).unwrap();
     assert_eq!(req.uri(), "http://127.0.0.1:4646/v1/agent/monitor?log_level=off");
 }
+
+/// Transports learn from the request whether the agent will send heartbeats (framed streams
+/// do, about one a second; `plain=true` streams do not), to choose their read timeout.
+#[test]
+fn stream_requests_say_whether_heartbeats_will_come() {
+    let heartbeats =
+        |req: nomad_proto::http::Request<Vec<u8>>| req.extensions().get::<StreamingResponse>().unwrap().heartbeats;
+    assert!(heartbeats(request(&Monitor::new())));
+    assert!(!heartbeats(request(&Monitor::new().plain(true))));
+    assert!(heartbeats(request(&MonitorExport::on_disk())));
+    assert!(!heartbeats(request(&MonitorExport::on_disk().plain(true))));
+}
+
+/// Only a monitor asked for `log_json=true` sends JSON records; an export never does.
+#[test]
+fn log_json_is_what_the_request_asked_for() {
+    assert!(!LogStreamRequest::log_json(&Monitor::new()));
+    assert!(LogStreamRequest::log_json(&Monitor::new().log_json(true)));
+    assert!(!LogStreamRequest::log_json(&MonitorExport::on_disk()));
+    assert!(!LogStreamRequest::log_json(&MonitorExport::service("nomad.service")));
+}

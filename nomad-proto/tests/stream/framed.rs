@@ -192,3 +192,21 @@ fn a_monitor_like_frame_with_a_nested_object_cut_inside_a_string_decodes() {
     assert_eq!(drain(&mut decoder).unwrap(), ["ABC", "next"]);
     assert_eq!(decoder.frames(), 2);
 }
+
+/// A valid frame that arrives in pieces, one of which ends inside a number of an unknown field
+/// (`1.`, which the JSON parser calls an invalid number rather than the end of the input) just
+/// when the decoder re-checks the incomplete frame: more bytes decide, the frame decodes.
+#[test]
+fn a_frame_rechecked_while_cut_inside_a_number_decodes() {
+    let first = format!(r#"{{"Data":"{}","X":["#, BASE64.encode("ABC\n"));
+    let second = format!("{}1.", "1,".repeat(first.len()));
+    let third = r#"5],"FileEvent":"log"}"#;
+    let mut decoder = LogDecoder::new(StreamFormat::Framed);
+    for piece in [first.as_str(), &second, third] {
+        decoder.push(piece.as_bytes());
+        if piece != third {
+            assert_eq!(decoder.next_line().unwrap(), None);
+        }
+    }
+    assert_eq!(drain(&mut decoder).unwrap(), ["ABC"]);
+}
