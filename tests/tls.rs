@@ -840,3 +840,62 @@ fn through_an_https_proxy_the_agent_session_runs_inside_the_proxy_session() {
         TlsProblem::UntrustedCertificate
     );
 }
+
+/// An HTTPS answer that arrives in many TLS records, a pause between them: the status line
+/// alone, the rest of the head, a chunk-size line alone, its data, the last chunk. The client
+/// reads it whole (each record is progress, even one that completes nothing yet).
+#[test]
+fn an_answer_that_arrives_in_pieces_over_tls_is_read_whole() {
+    use nomad_blocking::tls::rustls::{self, pki_types::pem::PemObject};
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let p = pki("pieces");
+    let leaf = p.ca.server(&["127.0.0.1"]);
+    let chain = vec![rustls::pki_types::CertificateDer::from_pem_slice(leaf.cert_pem.as_bytes()).unwrap()];
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(leaf.key_pkcs8_pem.as_bytes()).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let mut tls = rustls::StreamOwned::new(rustls::ServerConnection::new(config).unwrap(), tcp);
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            tls.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let body = br#"["10.0.0.1:4647","10.0.0.2:4647"]"#;
+        let size = format!("{:x}\r\n", body.len());
+        let pieces: [&[u8]; 6] = [
+            b"HTTP/1.1 200 OK\r\n",
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+            size.as_bytes(),
+            body,
+            b"\r\n",
+            b"0\r\n\r\n",
+        ];
+        for piece in pieces {
+            tls.write_all(piece).unwrap();
+            tls.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        String::from_utf8(head).unwrap()
+    });
+    let client = Client::builder()
+        .address(format!("https://{addr}"))
+        .config(|b| b.ca_cert(&p.ca_file))
+        .build()
+        .unwrap();
+    assert_eq!(client.agent().servers().unwrap(), ["10.0.0.1:4647", "10.0.0.2:4647"]);
+    assert!(server.join().unwrap().starts_with("GET /v1/agent/servers HTTP/1.1\r\n"));
+}

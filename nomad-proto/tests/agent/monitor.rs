@@ -228,3 +228,9 @@ fn log_json_is_what_the_request_asked_for() {
     assert!(!LogStreamRequest::log_json(&MonitorExport::on_disk()));
     assert!(!LogStreamRequest::log_json(&MonitorExport::service("nomad.service")));
 }
+
+#[test]
+fn an_export_asked_for_plain_text_is_decoded_as_plain_text() {
+    assert_eq!(MonitorExport::on_disk().format(), StreamFormat::Framed);
+    assert_eq!(MonitorExport::on_disk().plain(true).format(), StreamFormat::Plain);
+}

@@ -252,3 +252,16 @@ fn an_error_status_is_never_decoded_whatever_the_shape() {
         }
     }
 }
+
+/// An operation of the list shows what it is when printed (its name, method and path), not its
+/// function pointers.
+#[test]
+fn every_operation_prints_its_facts() {
+    for op in nomad_proto::agent::OPERATIONS {
+        let shown = format!("{op:?}");
+        assert!(shown.starts_with("Operation { info: OperationInfo {"), "{shown}");
+        for fact in [op.info.name, op.info.method, op.info.path] {
+            assert!(shown.contains(&format!("{fact:?}")), "{shown}");
+        }
+    }
+}

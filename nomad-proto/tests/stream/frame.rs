@@ -17,6 +17,20 @@ fn stream_frame_uses_the_wire_names_and_base64_data() {
         r#"{"Offset":2048,"Data":"aGkK","File":"nomad.log"}"#
     );
     assert!(serde_json::from_str::<StreamFrame>(r#"{"Data":"%%%"}"#).is_err());
+    let err = serde_json::from_str::<StreamFrame>(r#"{"Data":5}"#).unwrap_err();
+    assert!(err.to_string().contains("expected a string"), "{err}");
+}
+
+/// What a test double writes for a monitor frame, built from the constructors.
+#[test]
+fn a_monitor_frame_built_from_the_constructors_writes_as_the_agent_does() {
+    let frame = StreamFrame::new(b"hi\n".to_vec()).with_file_event("log");
+    assert_eq!(frame.file_event.as_deref(), Some("log"));
+    assert_eq!(
+        serde_json::to_string(&frame).unwrap(),
+        r#"{"Data":"aGkK","FileEvent":"log"}"#
+    );
+    assert_eq!(serde_json::to_string(&StreamFrame::heartbeat()).unwrap(), "{}");
 }
 
 #[test]
