@@ -705,22 +705,13 @@ struct TlsProxy {
 
 impl TlsProxy {
     fn start(leaf: &Leaf) -> TlsProxy {
-        use nomad_blocking::tls::rustls::{self, pki_types::pem::PemObject};
+        use nomad_blocking::tls::rustls;
         use std::io::{ErrorKind, Read, Write};
         use std::net::{TcpListener, TcpStream};
         use std::sync::{Arc, Mutex};
         use std::time::Duration;
 
-        let chain = vec![rustls::pki_types::CertificateDer::from_pem_slice(leaf.cert_pem.as_bytes()).unwrap()];
-        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(leaf.key_pkcs8_pem.as_bytes()).unwrap();
-        let config = Arc::new(
-            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(chain, key)
-                .unwrap(),
-        );
+        let config = server_config(leaf);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new((Vec::new(), Vec::new())));
@@ -846,33 +837,11 @@ fn through_an_https_proxy_the_agent_session_runs_inside_the_proxy_session() {
 /// reads it whole (each record is progress, even one that completes nothing yet).
 #[test]
 fn an_answer_that_arrives_in_pieces_over_tls_is_read_whole() {
-    use nomad_blocking::tls::rustls::{self, pki_types::pem::PemObject};
-    use std::io::{Read, Write};
-    use std::sync::Arc;
-    use std::time::Duration;
-
+    use std::io::Write;
     let p = pki("pieces");
-    let leaf = p.ca.server(&["127.0.0.1"]);
-    let chain = vec![rustls::pki_types::CertificateDer::from_pem_slice(leaf.cert_pem.as_bytes()).unwrap()];
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(leaf.key_pkcs8_pem.as_bytes()).unwrap();
-    let config = Arc::new(
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .unwrap(),
-    );
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = std::thread::spawn(move || {
-        let (tcp, _) = listener.accept().unwrap();
-        let mut tls = rustls::StreamOwned::new(rustls::ServerConnection::new(config).unwrap(), tcp);
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            tls.read_exact(&mut byte).unwrap();
-            head.push(byte[0]);
+    let server = TlsScriptServer::start(&p.ca.server(&["127.0.0.1"]), |_, tls| {
+        if !read_head(tls) {
+            return;
         }
         let body = br#"["10.0.0.1:4647","10.0.0.2:4647"]"#;
         let size = format!("{:x}\r\n", body.len());
@@ -887,15 +856,162 @@ fn an_answer_that_arrives_in_pieces_over_tls_is_read_whole() {
         for piece in pieces {
             tls.write_all(piece).unwrap();
             tls.flush().unwrap();
-            std::thread::sleep(Duration::from_millis(30));
+            std::thread::sleep(std::time::Duration::from_millis(30));
         }
-        String::from_utf8(head).unwrap()
     });
-    let client = Client::builder()
+    let client = https_client(&p, server.addr);
+    assert_eq!(client.agent().servers().unwrap(), ["10.0.0.1:4647", "10.0.0.2:4647"]);
+}
+
+/// A rustls server configuration serving `leaf`.
+fn server_config(leaf: &Leaf) -> std::sync::Arc<nomad_blocking::tls::rustls::ServerConfig> {
+    use nomad_blocking::tls::rustls::{self, pki_types::pem::PemObject};
+    let chain = vec![rustls::pki_types::CertificateDer::from_pem_slice(leaf.cert_pem.as_bytes()).unwrap()];
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(leaf.key_pkcs8_pem.as_bytes()).unwrap();
+    std::sync::Arc::new(
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap(),
+    )
+}
+
+/// An HTTPS server on loopback whose connections run `script` (with the connection's index);
+/// counts the connections.
+struct TlsScriptServer {
+    addr: std::net::SocketAddr,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+type TlsConn =
+    nomad_blocking::tls::rustls::StreamOwned<nomad_blocking::tls::rustls::ServerConnection, std::net::TcpStream>;
+
+impl TlsScriptServer {
+    fn start(leaf: &Leaf, script: impl Fn(usize, &mut TlsConn) + Send + Sync + 'static) -> TlsScriptServer {
+        use nomad_blocking::tls::rustls;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        let config = server_config(leaf);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (count, script) = (Arc::clone(&connections), Arc::new(script));
+        std::thread::spawn(move || {
+            for tcp in listener.incoming() {
+                let Ok(tcp) = tcp else { return };
+                let index = count.fetch_add(1, Ordering::SeqCst);
+                let (config, script) = (Arc::clone(&config), Arc::clone(&script));
+                std::thread::spawn(move || {
+                    let mut tls = rustls::StreamOwned::new(rustls::ServerConnection::new(config).unwrap(), tcp);
+                    script(index, &mut tls);
+                });
+            }
+        });
+        TlsScriptServer { addr, connections }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Reads a request head; false when the connection ends first.
+fn read_head(tls: &mut TlsConn) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if tls.read_exact(&mut byte).is_err() {
+            return false;
+        }
+        head.push(byte[0]);
+    }
+    true
+}
+
+fn servers_answer(index: usize) -> Vec<u8> {
+    let body = format!(r#"["10.0.0.{index}:4647"]"#);
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn https_client(p: &Pki, addr: std::net::SocketAddr) -> Client {
+    Client::builder()
         .address(format!("https://{addr}"))
         .config(|b| b.ca_cert(&p.ca_file))
         .build()
-        .unwrap();
-    assert_eq!(client.agent().servers().unwrap(), ["10.0.0.1:4647", "10.0.0.2:4647"]);
-    assert!(server.join().unwrap().starts_with("GET /v1/agent/servers HTTP/1.1\r\n"));
+        .unwrap()
+}
+
+/// Calls over HTTPS reuse one TLS connection while the agent keeps it open.
+#[test]
+fn https_calls_reuse_the_pooled_connection() {
+    use std::io::Write;
+    let p = pki("tls-reuse");
+    let server = TlsScriptServer::start(&p.ca.server(&["127.0.0.1"]), |index, tls| {
+        while read_head(tls) {
+            tls.write_all(&servers_answer(index)).unwrap();
+            tls.flush().unwrap();
+        }
+    });
+    let client = https_client(&p, server.addr);
+    for _ in 0..3 {
+        assert_eq!(client.agent().servers().unwrap(), ["10.0.0.0:4647"]);
+    }
+    assert_eq!(server.connections(), 1);
+}
+
+/// A pooled HTTPS connection the agent closed between calls is not reused: the next call gets
+/// fresh data over a new connection.
+#[test]
+fn a_pooled_https_connection_closed_by_the_agent_is_replaced() {
+    use std::io::Write;
+    let p = pki("tls-stale");
+    let (closed_tx, closed_rx) = std::sync::mpsc::channel();
+    let closed_tx = std::sync::Mutex::new(closed_tx);
+    let server = TlsScriptServer::start(&p.ca.server(&["127.0.0.1"]), move |index, tls| {
+        if read_head(tls) {
+            tls.write_all(&servers_answer(index)).unwrap();
+            tls.flush().unwrap();
+        }
+        tls.conn.send_close_notify();
+        let _ = tls.flush();
+        let _ = tls.sock.shutdown(std::net::Shutdown::Both);
+        let _ = closed_tx.lock().unwrap().send(index);
+    });
+    let client = https_client(&p, server.addr);
+    assert_eq!(client.agent().servers().unwrap(), ["10.0.0.0:4647"]);
+    assert_eq!(closed_rx.recv_timeout(std::time::Duration::from_secs(5)), Ok(0));
+    assert_eq!(client.agent().servers().unwrap(), ["10.0.0.1:4647"]);
+    assert_eq!(server.connections(), 2);
+}
+
+/// An agent that ends the TLS session cleanly (close_notify) instead of answering: a prompt,
+/// typed error, not a wait for the call timeout.
+#[test]
+fn an_https_agent_that_closes_without_answering_fails_the_call_promptly() {
+    let p = pki("tls-no-answer");
+    let server = TlsScriptServer::start(&p.ca.server(&["127.0.0.1"]), |_, tls| {
+        if read_head(tls) {
+            tls.conn.send_close_notify();
+            let _ = std::io::Write::flush(tls);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(10));
+    });
+    let client = https_client(&p, server.addr);
+    let started = std::time::Instant::now();
+    let err = client.agent().servers().unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    let Error::Transport(t) = &err else { panic!("{err:?}") };
+    assert_eq!(t.kind(), &TransportErrorKind::Protocol, "{err}");
 }
