@@ -309,3 +309,62 @@ fn a_pooled_socket_connection_closed_by_the_server_between_calls_is_replaced() {
         .expect("the dead pooled connection is noticed and a new one dialled");
     assert_eq!(second, ["10.0.0.1:4647"], "fresh data from a fresh connection");
 }
+
+/// A request body (2 MiB, past what the socket buffers) sent to a Unix server that never
+/// reads: the write is bounded by the call timeout and fails as a timeout.
+#[test]
+fn a_write_to_a_socket_nobody_reads_times_out() {
+    let dir = TempDir::new("unix-unread");
+    let sock = dir.path().join("unread.sock");
+    let _server = silent_unix_server(&sock);
+    let c = Client::builder()
+        .address(format!("unix://{}", sock.display()))
+        .call_timeout(Some(Duration::from_millis(500)))
+        .build()
+        .unwrap();
+    let body = "x".repeat(2 << 20);
+    let raw = nomad_blocking::proto::Raw::put("/v1/agent/keyring/install")
+        .json_body(&body)
+        .unwrap()
+        .bytes();
+    let start = Instant::now();
+    let err = c.call(&raw).unwrap_err();
+    assert!(err.timeout_kind().is_some(), "{err:?}");
+    assert!(
+        start.elapsed() < Duration::from_millis(500) + MARGIN,
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// A server that reads the request head and then closes while a large body is still being
+/// written: the write fails with the socket's error (a broken connection), not as a timeout.
+#[test]
+fn a_socket_closed_during_the_request_body_is_a_broken_connection_not_a_timeout() {
+    let dir = TempDir::new("unix-closed");
+    let sock = dir.path().join("closed.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        assert!(read_head(&mut stream));
+    });
+    let c = Client::builder()
+        .address(format!("unix://{}", sock.display()))
+        .call_timeout(Some(Duration::from_secs(20)))
+        .build()
+        .unwrap();
+    let body = "x".repeat(8 << 20);
+    let raw = nomad_blocking::proto::Raw::put("/v1/agent/keyring/install")
+        .json_body(&body)
+        .unwrap()
+        .bytes();
+    let start = Instant::now();
+    let err = c.call(&raw).unwrap_err();
+    server.join().unwrap();
+    assert_eq!(err.timeout_kind(), None, "{err:?}");
+    let nomad_blocking::Error::Transport(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.kind(), &nomad_blocking::TransportErrorKind::Protocol, "{err}");
+    assert!(start.elapsed() < MARGIN, "{:?}", start.elapsed());
+}
