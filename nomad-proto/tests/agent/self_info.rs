@@ -232,3 +232,27 @@ fn a_self_answer_of_another_shape_is_a_decode_error() {
         assert!(matches!(err, ResponseError::Decode { .. }), "{body}: {err:?}");
     }
 }
+
+/// Either sign of a server is enough: a `nomad` stats section (the server's own stats), or a
+/// member with the server's tags (an answer whose stats were left out).
+#[test]
+fn a_server_is_recognised_by_its_stats_or_by_its_member() {
+    assert!(agent_self(r#"{"stats":{"nomad":{"leader":"true"}}}"#).is_server());
+    let member_only = agent_self(
+        r#"{"member":{"Name":"nomad-1.global","Addr":"10.0.0.1","Port":4648,"Status":"alive","Tags":{"role":"nomad","region":"global","dc":"dc1"}}}"#,
+    );
+    assert!(member_only.member.is_server());
+    assert!(member_only.is_server());
+    assert!(!agent_self(r#"{"stats":{"client":{}}}"#).is_server());
+}
+
+/// The agent's `config` object, built and read back whole (for a test's canned answer).
+#[test]
+fn agent_config_is_built_from_and_read_as_a_json_object() {
+    let mut map = serde_json::Map::new();
+    map.insert("Datacenter".to_owned(), serde_json::json!("dc2"));
+    let config = nomad_proto::agent::AgentConfig::from(map.clone());
+    assert_eq!(config.as_map(), &map);
+    assert_eq!(config.datacenter(), Some("dc2"));
+    assert_eq!(config.into_map(), map);
+}

@@ -154,3 +154,16 @@ fn a_monitor_frame_past_the_limit_is_too_large_even_with_short_lines() {
         "{err:?}"
     );
 }
+
+/// The line limit applies to each line alone, wherever it starts in the stream.
+#[test]
+fn later_lines_of_exactly_the_limit_are_accepted() {
+    let mut decoder = LogDecoder::new(StreamFormat::Plain).with_max_line_len(5);
+    decoder.push(b"abcde\nfghij\r\nklmno\n");
+    assert_eq!(drain(&mut decoder).unwrap(), ["abcde", "fghij", "klmno"]);
+    decoder.push(b"pqrstu\n");
+    assert!(matches!(
+        decoder.next_line(),
+        Err(StreamError::LineTooLong { limit: 5 })
+    ));
+}
