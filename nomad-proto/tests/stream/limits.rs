@@ -166,4 +166,15 @@ fn later_lines_of_exactly_the_limit_are_accepted() {
         decoder.next_line(),
         Err(StreamError::LineTooLong { limit: 5 })
     ));
+
+    // The same lines in one frame, then in frames that split them.
+    let one = vec![data_frame(b"abcde\nfghij\r\nklmno\n")];
+    let split = vec![data_frame(b"abc"), data_frame(b"de\nfghij\r\nklm"), data_frame(b"no\n")];
+    for frames in [one, split] {
+        let mut decoder = LogDecoder::new(StreamFormat::Framed).with_max_line_len(5);
+        for frame in &frames {
+            decoder.push(frame.as_bytes());
+        }
+        assert_eq!(drain(&mut decoder).unwrap(), ["abcde", "fghij", "klmno"], "{frames:?}");
+    }
 }
