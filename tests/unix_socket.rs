@@ -310,6 +310,20 @@ fn a_pooled_socket_connection_closed_by_the_server_between_calls_is_replaced() {
     assert_eq!(second, ["10.0.0.1:4647"], "fresh data from a fresh connection");
 }
 
+/// A `PUT` with a JSON body of `len` bytes over the socket at `sock`, which must fail.
+fn put_large_body(sock: &Path, len: usize, call_timeout: Duration) -> nomad_blocking::Error {
+    let c = Client::builder()
+        .address(format!("unix://{}", sock.display()))
+        .call_timeout(Some(call_timeout))
+        .build()
+        .unwrap();
+    let raw = nomad_blocking::proto::Raw::put("/v1/agent/keyring/install")
+        .json_body(&"x".repeat(len))
+        .unwrap()
+        .bytes();
+    c.call(&raw).unwrap_err()
+}
+
 /// A request body (2 MiB, past what the socket buffers) sent to a Unix server that never
 /// reads: the write is bounded by the call timeout and fails as a timeout.
 #[test]
@@ -317,18 +331,8 @@ fn a_write_to_a_socket_nobody_reads_times_out() {
     let dir = TempDir::new("unix-unread");
     let sock = dir.path().join("unread.sock");
     let _server = silent_unix_server(&sock);
-    let c = Client::builder()
-        .address(format!("unix://{}", sock.display()))
-        .call_timeout(Some(Duration::from_millis(500)))
-        .build()
-        .unwrap();
-    let body = "x".repeat(2 << 20);
-    let raw = nomad_blocking::proto::Raw::put("/v1/agent/keyring/install")
-        .json_body(&body)
-        .unwrap()
-        .bytes();
     let start = Instant::now();
-    let err = c.call(&raw).unwrap_err();
+    let err = put_large_body(&sock, 2 << 20, Duration::from_millis(500));
     // The call timeout bounded the write: it says so (a bare socket timeout would say "read").
     assert_eq!(err.timeout_kind(), Some(TimeoutKind::Call), "{err:?}");
     assert!(
@@ -349,18 +353,8 @@ fn a_socket_closed_during_the_request_body_is_a_broken_connection_not_a_timeout(
         let (mut stream, _) = listener.accept().unwrap();
         assert!(read_head(&mut stream));
     });
-    let c = Client::builder()
-        .address(format!("unix://{}", sock.display()))
-        .call_timeout(Some(Duration::from_secs(20)))
-        .build()
-        .unwrap();
-    let body = "x".repeat(8 << 20);
-    let raw = nomad_blocking::proto::Raw::put("/v1/agent/keyring/install")
-        .json_body(&body)
-        .unwrap()
-        .bytes();
     let start = Instant::now();
-    let err = c.call(&raw).unwrap_err();
+    let err = put_large_body(&sock, 8 << 20, Duration::from_secs(20));
     server.join().unwrap();
     assert_eq!(err.timeout_kind(), None, "{err:?}");
     let nomad_blocking::Error::Transport(t) = &err else {
