@@ -210,3 +210,47 @@ fn a_frame_rechecked_while_cut_inside_a_number_decodes() {
     }
     assert_eq!(drain(&mut decoder).unwrap(), ["ABC"]);
 }
+
+fn attributed(body: &str) -> Vec<(String, Option<i64>, Option<String>)> {
+    let outcome = decode_any_split(StreamFormat::Framed, body.as_bytes());
+    assert_eq!(outcome.error, None);
+    outcome.lines.into_iter().map(|l| (l.text, l.offset, l.file)).collect()
+}
+
+fn line(text: &str, offset: Option<i64>, file: Option<&str>) -> (String, Option<i64>, Option<String>) {
+    (text.to_owned(), offset, file.map(str::to_owned))
+}
+
+/// A line is attributed to the frame that holds its `\n`, also when that `\n` is the first
+/// byte of a frame.
+#[test]
+fn a_line_whose_newline_starts_the_next_frame_has_that_frames_offset() {
+    let frames = export_frames(&[b"x\nabc", b"\ndef\n"]);
+    assert_eq!(
+        attributed(&frames.concat()),
+        [
+            line("x", Some(5), None),
+            line("abc", Some(10), None),
+            line("def", Some(10), None)
+        ]
+    );
+}
+
+/// Frames with the same `Offset` but another `File` are not merged: each line keeps its file.
+/// And a run of frames with the same attribution keeps the lines that ended in its first frame
+/// when the next file's frame completes the line after them.
+#[test]
+fn lines_keep_the_file_of_their_frame() {
+    let frame = |data: &[u8], file: &str| format!(r#"{{"Offset":5,"Data":"{}","File":"{file}"}}"#, BASE64.encode(data));
+    let body = [frame(b"a\n", "x"), frame(b"b\n", "y")].concat();
+    assert_eq!(
+        attributed(&body),
+        [line("a", Some(5), Some("x")), line("b", Some(5), Some("y"))]
+    );
+
+    let body = [frame(b"one\ntw", "x"), frame(b"o", "x"), frame(b"\n", "y")].concat();
+    assert_eq!(
+        attributed(&body),
+        [line("one", Some(5), Some("x")), line("two", Some(5), Some("y"))]
+    );
+}
