@@ -363,3 +363,34 @@ fn a_socket_closed_during_the_request_body_is_a_broken_connection_not_a_timeout(
     assert_eq!(t.kind(), &nomad_blocking::TransportErrorKind::Protocol, "{err}");
     assert!(start.elapsed() < MARGIN, "{:?}", start.elapsed());
 }
+
+/// A server that closes with the request still unread resets the connection: the call fails as
+/// a broken connection, at once, not as a timeout.
+#[test]
+fn a_socket_reset_while_waiting_for_the_answer_is_a_broken_connection() {
+    let dir = TempDir::new("unix-reset");
+    let sock = dir.path().join("reset.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    let server = std::thread::spawn(move || {
+        use std::io::Read;
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut first = [0u8; 1];
+        stream.read_exact(&mut first).unwrap();
+        // Let the rest of the request arrive, unread, then close: the peer sees a reset.
+        std::thread::sleep(Duration::from_millis(200));
+    });
+    let c = Client::builder()
+        .address(format!("unix://{}", sock.display()))
+        .call_timeout(Some(Duration::from_secs(20)))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let err = c.agent().members().unwrap_err();
+    server.join().unwrap();
+    assert_eq!(err.timeout_kind(), None, "{err:?}");
+    let nomad_blocking::Error::Transport(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.kind(), &nomad_blocking::TransportErrorKind::Protocol, "{err}");
+    assert!(start.elapsed() < MARGIN, "{:?}", start.elapsed());
+}

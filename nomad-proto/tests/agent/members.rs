@@ -337,3 +337,16 @@ fn force_leave_and_set_servers_errors_keep_the_agent_text() {
     assert_eq!(err.status(), Some(StatusCode::BAD_REQUEST));
     assert_eq!(err.message(), Some("failed to resolve bad: unknown port"));
 }
+
+/// A member list of the wrong type says what was expected.
+#[test]
+fn a_member_list_of_the_wrong_type_says_what_was_expected() {
+    let err = ListMembers::new()
+        .parse_response(json_ok(r#"{"ServerName":"nomad-1","Members":"nomad-2"}"#))
+        .unwrap_err();
+    assert!(matches!(err, ResponseError::Decode { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("expected an array of JSON objects or null"),
+        "{err}"
+    );
+}
