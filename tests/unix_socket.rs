@@ -394,3 +394,39 @@ fn a_socket_reset_while_waiting_for_the_answer_is_a_broken_connection() {
     assert_eq!(t.kind(), &nomad_blocking::TransportErrorKind::Protocol, "{err}");
     assert!(start.elapsed() < MARGIN, "{:?}", start.elapsed());
 }
+
+/// An answer written in pieces with pauses (the status line alone, the rest of the head, the
+/// body) is read whole; a server that closes without answering fails the call at once.
+#[test]
+fn answers_in_pieces_are_read_whole_and_a_close_without_answer_fails_at_once() {
+    use std::io::Write;
+    let dir = TempDir::new("unix-pieces");
+    let sock = dir.path().join("pieces.sock");
+    let listener = UnixListener::bind(&sock).unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        assert!(read_head(&mut stream));
+        let body = br#"["10.0.0.1:4647"]"#;
+        let head = format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        for piece in [&b"HTTP/1.1 200 OK\r\n"[..], head.as_bytes(), body] {
+            stream.write_all(piece).unwrap();
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        // The next request on the pooled connection: read, then closed unanswered.
+        assert!(read_head(&mut stream));
+    });
+    let c = Client::builder()
+        .address(format!("unix://{}", sock.display()))
+        .call_timeout(Some(Duration::from_secs(20)))
+        .build()
+        .unwrap();
+    assert_eq!(c.agent().servers().unwrap(), ["10.0.0.1:4647"]);
+    let start = Instant::now();
+    let err = c.agent().servers().unwrap_err();
+    server.join().unwrap();
+    assert_eq!(err.timeout_kind(), None, "{err:?}");
+    assert!(start.elapsed() < MARGIN, "{:?}", start.elapsed());
+}
