@@ -179,3 +179,32 @@ fn a_connect_that_hangs_fails_as_a_connect_timeout_just_before_the_deadline() {
     assert!(took < RUN + SLACK, "{took:?}");
     drop(listener);
 }
+
+/// A deadline only moments away (shorter than the margin kept for connecting) still opens the
+/// stream and ends it cleanly, with the connect timeout left as configured.
+#[test]
+fn a_deadline_moments_away_ends_the_stream_cleanly() {
+    let agent = agent_sending(1_000_000);
+    let client = agent.client().unwrap();
+    for left in [Duration::from_millis(50), Duration::from_millis(150)] {
+        let started = Instant::now();
+        let stream = client.stream_for(&Monitor::new(), left).expect("stream opens");
+        let lines: Result<Vec<_>, Error> = stream.collect();
+        assert!(lines.is_ok(), "{left:?}: {lines:?}");
+        assert!(started.elapsed() < left + SLACK, "{left:?}: {:?}", started.elapsed());
+    }
+}
+
+/// The transport reports the settings it was built with.
+#[test]
+fn the_ureq_transport_reports_its_settings() {
+    let mut settings = nomad_blocking::TransportSettings::default();
+    settings.read_timeout = Some(Duration::from_millis(1234));
+    let config = nomad_blocking::ConfigBuilder::new()
+        .address("http://127.0.0.1:4646")
+        .build()
+        .unwrap();
+    let transport = nomad_blocking::UreqTransport::new(&config, settings).unwrap();
+    assert_eq!(transport.settings().read_timeout, Some(Duration::from_millis(1234)));
+    assert_eq!(transport.settings().body_limit, 32 * 1024 * 1024);
+}
