@@ -310,6 +310,16 @@ fn a_pooled_socket_connection_closed_by_the_server_between_calls_is_replaced() {
     assert_eq!(second, ["10.0.0.1:4647"], "fresh data from a fresh connection");
 }
 
+/// `err` says the connection broke (not a timeout), and came soon after `start`.
+fn assert_broken_connection(err: &nomad_blocking::Error, start: Instant) {
+    assert_eq!(err.timeout_kind(), None, "{err:?}");
+    let nomad_blocking::Error::Transport(t) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.kind(), &nomad_blocking::TransportErrorKind::Protocol, "{err}");
+    assert!(start.elapsed() < MARGIN, "{:?}", start.elapsed());
+}
+
 /// A `PUT` with a JSON body of `len` bytes over the socket at `sock`, which must fail.
 fn put_large_body(sock: &Path, len: usize, call_timeout: Duration) -> nomad_blocking::Error {
     let c = Client::builder()
@@ -356,12 +366,7 @@ fn a_socket_closed_during_the_request_body_is_a_broken_connection_not_a_timeout(
     let start = Instant::now();
     let err = put_large_body(&sock, 8 << 20, Duration::from_secs(20));
     server.join().unwrap();
-    assert_eq!(err.timeout_kind(), None, "{err:?}");
-    let nomad_blocking::Error::Transport(t) = &err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(t.kind(), &nomad_blocking::TransportErrorKind::Protocol, "{err}");
-    assert!(start.elapsed() < MARGIN, "{:?}", start.elapsed());
+    assert_broken_connection(&err, start);
 }
 
 /// A server that closes with the request still unread resets the connection: the call fails as
@@ -387,12 +392,7 @@ fn a_socket_reset_while_waiting_for_the_answer_is_a_broken_connection() {
     let start = Instant::now();
     let err = c.agent().members().unwrap_err();
     server.join().unwrap();
-    assert_eq!(err.timeout_kind(), None, "{err:?}");
-    let nomad_blocking::Error::Transport(t) = &err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(t.kind(), &nomad_blocking::TransportErrorKind::Protocol, "{err}");
-    assert!(start.elapsed() < MARGIN, "{:?}", start.elapsed());
+    assert_broken_connection(&err, start);
 }
 
 /// An answer written in pieces with pauses (the status line alone, the rest of the head, the
