@@ -11,51 +11,10 @@
 
 mod support;
 
-use std::process::Command;
-
 use nomad_blocking::test_agent::TestAgent;
 use nomad_blocking::{Client, Error, ProxyPolicy};
+use support::child::{child_agent_url, run_child};
 use support::proxy::RecordingProxy;
-
-/// Set in a child process: the test agent's URL. Its presence makes a test run its child part.
-const CHILD_AGENT_URL: &str = "PROXY_ENV_TEST_AGENT_URL";
-
-/// The agent URL when running as the child of a test.
-fn child_agent_url() -> Option<String> {
-    std::env::var(CHILD_AGENT_URL).ok()
-}
-
-/// Whether a variable of the parent's environment must not reach a child: `NOMAD_*` and proxy
-/// settings (the child gets only the ones its scenario sets).
-fn inherited_setting(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    upper.starts_with("NOMAD_") || upper.ends_with("_PROXY") || upper == CHILD_AGENT_URL
-}
-
-/// Runs `test` (this test's own name) alone in a child process with `vars` set, and fails with
-/// the child's output unless its test ran and passed.
-fn run_child(test: &str, agent: &TestAgent, vars: &[(&str, String)]) {
-    let exe = std::env::current_exe().expect("the test binary");
-    let mut command = Command::new(exe);
-    command.args([test, "--exact", "--nocapture", "--test-threads=1"]);
-    for (name, _) in std::env::vars_os() {
-        if inherited_setting(&name.to_string_lossy()) {
-            command.env_remove(name);
-        }
-    }
-    command.env(CHILD_AGENT_URL, agent.url());
-    for (name, value) in vars {
-        command.env(name, value);
-    }
-    let output = command.output().expect("run the child process");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "child `{test}` failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
-}
 
 /// Every proxy variable ureq reads, upper- and lowercase, set to `url`.
 fn proxy_vars(url: &str) -> Vec<(&'static str, String)> {
@@ -87,7 +46,7 @@ fn the_default_policy_ignores_the_proxy_environment() {
     let agent = TestAgent::start().unwrap();
     let mut vars = proxy_vars(&proxy.url());
     vars.push(("NOMAD_ADDR", agent.url().to_owned()));
-    run_child("the_default_policy_ignores_the_proxy_environment", &agent, &vars);
+    run_child("the_default_policy_ignores_the_proxy_environment", agent.url(), &vars);
     assert!(proxy.seen().is_empty(), "the proxy was used: {:?}", proxy.seen());
     assert_eq!(agent.requests().len(), 2, "both calls went straight to the agent");
 }
@@ -107,7 +66,7 @@ fn from_env_routes_through_the_proxy_of_the_environment() {
     let agent = TestAgent::start().unwrap();
     run_child(
         "from_env_routes_through_the_proxy_of_the_environment",
-        &agent,
+        agent.url(),
         &proxy_vars(&proxy.url()),
     );
     let target = agent.socket_addr().unwrap();
@@ -130,7 +89,7 @@ fn from_env_honours_no_proxy() {
     let agent = TestAgent::start().unwrap();
     let mut vars = proxy_vars(&proxy.url());
     vars.push(("NO_PROXY", "127.0.0.1".to_owned()));
-    run_child("from_env_honours_no_proxy", &agent, &vars);
+    run_child("from_env_honours_no_proxy", agent.url(), &vars);
     assert!(
         proxy.seen().is_empty(),
         "NO_PROXY did not bypass the proxy: {:?}",
@@ -154,7 +113,7 @@ fn a_socks_proxy_in_the_environment_is_refused_with_from_env_and_ignored_by_defa
     let agent = TestAgent::start().unwrap();
     run_child(
         "a_socks_proxy_in_the_environment_is_refused_with_from_env_and_ignored_by_default",
-        &agent,
+        agent.url(),
         &proxy_vars("socks5://127.0.0.1:1080"),
     );
     assert_eq!(agent.requests().len(), 1, "only the default client's call");

@@ -9,53 +9,11 @@
 
 mod support;
 
-use std::process::Command;
-
 use nomad_blocking::test_agent::{TestAgent, TlsServerConfig};
 use nomad_blocking::tls::RootCertificates;
 use nomad_blocking::{Client, Error, SetupError, TlsProblem};
+use support::child::{child_agent_url, run_child};
 use support::pki::{self, TempDir};
-
-/// Set in a child process: the test agent's URL. Its presence makes a test run its child part.
-const CHILD_AGENT_URL: &str = "SYSTEM_ROOTS_TEST_AGENT_URL";
-
-fn child_agent_url() -> Option<String> {
-    std::env::var(CHILD_AGENT_URL).ok()
-}
-
-/// Whether a variable of the parent's environment must not reach a child.
-fn inherited_setting(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    upper.starts_with("NOMAD_")
-        || upper.starts_with("SSL_CERT_")
-        || upper.ends_with("_PROXY")
-        || upper == CHILD_AGENT_URL
-}
-
-/// Runs `test` alone in a child process with `vars` set; fails with the child's output unless
-/// its test ran and passed.
-fn run_child(test: &str, agent_url: &str, vars: &[(&str, String)]) {
-    let exe = std::env::current_exe().expect("the test binary");
-    let mut command = Command::new(exe);
-    command.args([test, "--exact", "--nocapture", "--test-threads=1"]);
-    for (name, _) in std::env::vars_os() {
-        if inherited_setting(&name.to_string_lossy()) {
-            command.env_remove(name);
-        }
-    }
-    command.env(CHILD_AGENT_URL, agent_url);
-    for (name, value) in vars {
-        command.env(name, value);
-    }
-    let output = command.output().expect("run the child process");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("1 passed"),
-        "child `{test}` failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
-}
 
 /// A TLS test agent whose certificate (for 127.0.0.1) is issued by a fresh CA, and that CA's
 /// certificate written to `dir/ca.pem`.

@@ -1,8 +1,10 @@
-//! Helpers shared by the workspace's test binaries: the scripted raw-TCP server
-//! ([`raw_server`]), a throwaway PKI ([`pki`]), a recording HTTP proxy ([`proxy`]), a port that
-//! refuses connections, and a raw HTTP exchange with no client library in between.
+//! Helpers shared by the workspace's test binaries: tests run in a child process ([`child`]),
+//! the scripted raw-TCP server ([`raw_server`]), a throwaway PKI ([`pki`]), a recording HTTP
+//! proxy ([`proxy`]), a port that refuses connections, and a raw HTTP exchange with no client
+//! library in between.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod child;
 pub mod pki;
 pub mod proxy;
 pub mod raw_server;
