@@ -217,27 +217,17 @@ mod on {
         pub(crate) fn end(&mut self, why: End, lines: u64, bytes: u64, error: Option<&Error>) {
             let Some(active) = self.0.take() else { return };
             let elapsed = millis(active.start.elapsed());
-            match error {
-                None => tracing::debug!(
-                    target: "nomad_blocking",
-                    parent: &active.span,
-                    end = why.as_str(),
-                    lines,
-                    bytes,
-                    elapsed_ms = elapsed,
-                    "log stream ended"
-                ),
-                Some(error) => tracing::debug!(
-                    target: "nomad_blocking",
-                    parent: &active.span,
-                    end = why.as_str(),
-                    lines,
-                    bytes,
-                    elapsed_ms = elapsed,
-                    error = %error,
-                    "log stream ended"
-                ),
-            }
+            // `error` is recorded only when there is one (`None` records nothing).
+            tracing::debug!(
+                target: "nomad_blocking",
+                parent: &active.span,
+                end = why.as_str(),
+                lines,
+                bytes,
+                elapsed_ms = elapsed,
+                error = error.map(tracing::field::display),
+                "log stream ended"
+            );
         }
     }
 

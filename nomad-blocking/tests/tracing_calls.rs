@@ -195,6 +195,39 @@ fn a_stop_request_and_a_dropped_stream_are_traced() {
     ] {
         assert!(text.contains(expected), "the record shows `{expected}`:\n{text}");
     }
+    // A stream that ends without an error records none.
+    assert!(!text.contains(" error="), "{text}");
+}
+
+/// A stream that fails records its end with the error, as its `Display` reads.
+#[test]
+fn a_failed_stream_is_traced_with_its_error() {
+    let agent = TestAgent::builder()
+        .monitor(
+            MonitorFeed::new()
+                .lines(2)
+                .trailing_error("rpc error: Permission denied"),
+        )
+        .start()
+        .unwrap();
+    let client = agent.client().unwrap();
+    let recorder = RecordAll::default();
+    let err = tracing::subscriber::with_default(recorder.clone(), || {
+        let results: Vec<_> = client
+            .agent()
+            .monitor(&Monitor::new().log_level(LogLevel::Trace))
+            .unwrap()
+            .collect();
+        assert_eq!(results.len(), 3, "two lines, then the error");
+        results.into_iter().last().unwrap().unwrap_err()
+    });
+    let text = recorder.text();
+    let ended = text
+        .lines()
+        .find(|l| l.contains("log stream ended"))
+        .expect("the end is recorded");
+    assert!(ended.contains("end=failed lines=2"), "{ended}");
+    assert!(ended.contains(&format!(" error={err}")), "{ended}\n{err}");
 }
 
 fn base64_of(text: &str) -> String {
