@@ -10,6 +10,7 @@ use nomad_blocking::test_agent::{TestAgent, TlsServerConfig};
 use nomad_blocking::{Client, ConfigBuilder, Error, SetupError, TlsProblem, TransportErrorKind};
 use support::pki::{self, KeyType, Leaf, TempDir};
 use support::raw_server::RawServer;
+use support::read_head;
 
 /// A server that reads what the client sends first (a TLS ClientHello), answers `reply` and
 /// closes.
@@ -916,20 +917,6 @@ impl TlsScriptServer {
     fn connections(&self) -> usize {
         self.connections.load(std::sync::atomic::Ordering::SeqCst)
     }
-}
-
-/// Reads a request head; false when the connection ends first.
-fn read_head(tls: &mut TlsConn) -> bool {
-    use std::io::Read;
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if tls.read_exact(&mut byte).is_err() {
-            return false;
-        }
-        head.push(byte[0]);
-    }
-    true
 }
 
 fn servers_answer(index: usize) -> Vec<u8> {

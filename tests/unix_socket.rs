@@ -13,6 +13,7 @@ use nomad_blocking::proto::agent::MemberStatus;
 use nomad_blocking::test_agent::TestAgent;
 use nomad_blocking::{Client, TimeoutKind};
 use support::pki::TempDir;
+use support::read_head;
 
 /// Slack on top of a timeout for a loaded 2-core machine.
 const MARGIN: Duration = Duration::from_secs(3);
@@ -248,20 +249,6 @@ fn connect_timeout_when_the_socket_backlog_is_full() {
         "{elapsed:?}"
     );
     drop(listener);
-}
-
-/// Reads one request head from `stream` (up to the blank line).
-fn read_head(stream: &mut std::os::unix::net::UnixStream) -> bool {
-    use std::io::Read;
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return false,
-        }
-    }
-    true
 }
 
 #[test]
